@@ -1,0 +1,3 @@
+"""Vocalis: a self-hostable voice-cloning studio and API."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,69 @@
+"""Database engine and session factory for SQLite (embedded) and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def async_url(url: str) -> str:
+    """Map the user-facing URL (sqlite:///…, postgresql://…) onto our async drivers."""
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url.removeprefix("sqlite:")
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    return url
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def create_database(url: str, **engine_options: Any) -> Database:
+    url = async_url(url)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, **engine_options)
+        _configure_sqlite(engine)
+    else:
+        engine_options.setdefault("pool_size", 20)
+        engine_options.setdefault("max_overflow", 20)
+        engine = create_async_engine(url, **engine_options)
+    return Database(engine, async_sessionmaker(engine, expire_on_commit=False))
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    # WAL lets readers run beside the writer; busy_timeout makes writers queue instead of
+    # failing. Deferred transactions that read and then write fail with "database is locked"
+    # when another writer got in between, so every transaction starts IMMEDIATE (takes the
+    # write lock up front) — pysqlite's own transaction handling is switched off for that.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

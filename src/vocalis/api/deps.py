@@ -1,0 +1,108 @@
+"""Request dependencies as Annotated aliases, and `get_owned`, the one 404 for foreign ids."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vocalis.api.config import Settings
+from vocalis.api.errors import NotFound, Unauthorized
+from vocalis.api.security import ACCESS_COOKIE, TokenError, decode_access_token
+
+M = TypeVar("M")
+
+# Cookies authenticate only safe requests (media players, download links); anything that
+# changes state needs the Authorization header, so a cross-site form cannot act as the user.
+_COOKIE_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass(frozen=True, slots=True)
+class AuthUser:
+    id: str
+    email: str
+    session_id: str | None
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.db.sessions() as session:
+        yield session
+
+
+def _token_from(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else ""
+    if request.method in _COOKIE_METHODS:
+        return request.cookies.get(ACCESS_COOKIE)
+    return None
+
+
+def _user_from_token(request: Request, token: str) -> AuthUser:
+    try:
+        claims = decode_access_token(token, request.app.state.jwt_secret)
+    except TokenError as exc:
+        raise Unauthorized(str(exc)) from None
+    return AuthUser(
+        id=claims["sub"], email=claims.get("email", ""), session_id=claims.get("session_id")
+    )
+
+
+async def current_user(request: Request) -> AuthUser:
+    token = _token_from(request)
+    if not token:
+        raise Unauthorized("Not authenticated.")
+    return _user_from_token(request, token)
+
+
+async def optional_user(request: Request) -> AuthUser | None:
+    token = _token_from(request)
+    if not token:
+        return None
+    try:
+        return _user_from_token(request, token)
+    except Unauthorized:
+        return None
+
+
+def get_storage(request: Request) -> Any:
+    return request.app.state.storage
+
+
+def get_worker(request: Request) -> Any:
+    return request.app.state.worker
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+CurrentUser = Annotated[AuthUser, Depends(current_user)]
+OptionalUser = Annotated[AuthUser | None, Depends(optional_user)]
+
+
+def parse_id(raw: str) -> str:
+    """Canonical UUID string, or 404: a malformed id names nothing."""
+    try:
+        return str(uuid.UUID(raw))
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound() from None
+
+
+async def get_owned(session: AsyncSession, model: type[M], raw_id: str, user: AuthUser) -> M:
+    """The row with this id belonging to this user, or NotFound (never 403 for foreign ids)."""
+    row = await session.scalar(
+        select(model).where(model.id == parse_id(raw_id), model.user_id == user.id)  # type: ignore[attr-defined]
+    )
+    if row is None:
+        raise NotFound(f"{model.__name__} not found.")
+    return row

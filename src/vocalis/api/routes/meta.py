@@ -1,0 +1,33 @@
+"""Unauthenticated service facts: health and languages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from vocalis.protocol import DEFAULT_LANGUAGE, LANGUAGES
+
+router = APIRouter(prefix="/api", tags=["meta"])
+
+
+@router.get("/health")
+async def health() -> dict[str, bool]:
+    """Liveness: the process answers."""
+    return {"ok": True}
+
+
+@router.get("/languages")
+async def languages(request: Request) -> dict[str, Any]:
+    """Supported languages and the synthesis engine behind them."""
+    worker = getattr(request.app.state, "worker", None)
+    provider = await worker.engine_name() if worker is not None else None
+    return {
+        "languages": list(LANGUAGES),
+        "default": DEFAULT_LANGUAGE,
+        "provider": provider,
+        "transcription": {
+            "enabled": False,
+            "reason": "Automatic transcription is not available; type what the recording says.",
+        },
+    }

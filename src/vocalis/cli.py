@@ -1,0 +1,143 @@
+"""The `vocalis` command: serve, worker, migrate, user, say. Thin: parse, build settings, call."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _settings(args: argparse.Namespace, **fields: Any) -> Any:
+    from vocalis.api.config import Settings
+
+    given = {k: v for k, v in fields.items() if v is not None}
+    if getattr(args, "data_dir", None) is not None:
+        given["data_dir"] = Path(args.data_dir)
+    return Settings(**given)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from vocalis.serve import serve
+
+    return serve(_settings(args, host=args.host, port=args.port))
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from vocalis.worker.config import WorkerSettings
+    from vocalis.worker.server import run
+
+    given = {"host": args.host, "port": args.port, "engine": args.engine}
+    run(WorkerSettings(**{k: v for k, v in given.items() if v is not None}))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from vocalis.api.migrate import upgrade_url
+
+    settings = _settings(args)
+    asyncio.run(upgrade_url(settings.resolved_database_url))
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from vocalis.api.accounts import create_user_cli
+
+    password = args.password or getpass.getpass("Password (min 8 characters): ")
+    settings = _settings(args)
+    user_id = asyncio.run(create_user_cli(settings, args.email, password))
+    print(f"created user {args.email} ({user_id})")
+    return 0
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    from vocalis.say import say
+
+    say(
+        text=args.text,
+        out=Path(args.out),
+        reference=Path(args.reference) if args.reference else None,
+        transcript=args.transcript,
+        instruct=args.instruct,
+        language=args.language,
+        engine_name=args.engine,
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vocalis", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the API and web app (embedded: SQLite, local files, a local worker)",
+        description="Run the API server and web app. With no VOCALIS_WORKER_URL it also starts "
+        "and supervises a local worker with the offline `local` engine. The embedded SQLite "
+        "database is migrated automatically.",
+    )
+    serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.add_argument("--data-dir", default=None, help="data directory (default ./vocalis-data)")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker",
+        help="run a synthesis worker speaking the job protocol",
+        description="Serve job protocol v1 (POST /v1/jobs …) with a TTS engine. The bearer "
+        "token comes from VOCALIS_WORKER_TOKEN.",
+    )
+    worker.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    worker.add_argument("--port", type=int, default=None, help="port (default 8001)")
+    worker.add_argument("--engine", choices=["local", "qwen"], default=None, help="TTS engine")
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="bring the database (VOCALIS_DATABASE_URL) to the latest schema",
+        description="Apply Alembic migrations to VOCALIS_DATABASE_URL (PostgreSQL), or to the "
+        "embedded SQLite database in the data dir.",
+    )
+    migrate.add_argument("--data-dir", default=None, help="data directory (default ./vocalis-data)")
+    migrate.set_defaults(func=cmd_migrate)
+
+    user = sub.add_parser("user", help="manage users", description="Manage user accounts.")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser(
+        "create",
+        help="add a user (asks for the password if not given)",
+        description="Create a user who can then sign in with this email and password.",
+    )
+    create.add_argument("email")
+    create.add_argument("--password", default=None, help="at least 8 characters")
+    create.add_argument("--data-dir", default=None, help="data directory (default ./vocalis-data)")
+    create.set_defaults(func=cmd_user_create)
+
+    say = sub.add_parser(
+        "say",
+        help="synthesize one text to a WAV file with a local engine, no server",
+        description="Synthesize text to a WAV file directly with an engine: clone a reference "
+        "(--reference and --transcript) or design from a description (--instruct).",
+    )
+    say.add_argument("text")
+    say.add_argument("-o", "--out", default="out.wav")
+    say.add_argument("--reference", help="reference recording to clone")
+    say.add_argument("--transcript", help="the words spoken in the reference")
+    say.add_argument("--instruct", help="voice description (design) when no reference is given")
+    say.add_argument("--language", default="Auto")
+    say.add_argument("--engine", default="local", choices=["local", "qwen"])
+    say.set_defaults(func=cmd_say)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Shared fixtures: a fresh database per test (SQLite file; PostgreSQL when configured), the app,
+an HTTP client over it, and signed-up users.
+
+Set VOCALIS_TEST_DATABASE_URL=postgresql://user:pass@host/db (any existing database; used for
+admin) to run every database-backed test on PostgreSQL too: each test gets its own database
+cloned from a migrated template.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from vocalis.api.app import create_app
+from vocalis.api.config import Settings
+
+PG_ADMIN_URL = os.environ.get("VOCALIS_TEST_DATABASE_URL")
+TEMPLATE_DB = "vocalis_test_template"
+
+
+def _pg_url(database: str) -> str:
+    assert PG_ADMIN_URL
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+async def _pg_admin(*statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    from vocalis.api.migrate import upgrade_url
+
+    asyncio.run(
+        _pg_admin(
+            f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)", f"CREATE DATABASE {TEMPLATE_DB}"
+        )
+    )
+    asyncio.run(upgrade_url(_pg_url(TEMPLATE_DB)))
+    yield TEMPLATE_DB
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'vocalis.db'}"
+        return
+    if not PG_ADMIN_URL:
+        pytest.skip("PostgreSQL: set VOCALIS_TEST_DATABASE_URL to run")
+    template = request.getfixturevalue("pg_template")
+    name = f"vocalis_t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    yield _pg_url(name)
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        jwt_secret="test-secret-" + "x" * 32,
+        serve_web=True,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@dataclass
+class SignedIn:
+    id: str
+    email: str
+    password: str
+    session: dict[str, Any]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.session['access_token']}"}
+
+
+UserFactory = Callable[..., Awaitable[SignedIn]]
+
+
+@pytest.fixture
+def user_factory(client: httpx.AsyncClient) -> UserFactory:
+    async def make(email: str | None = None, password: str = "correct horse battery") -> SignedIn:
+        email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
+        response = await client.post("/auth/v1/signup", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        session = response.json()
+        client.cookies.clear()  # tests authenticate explicitly, never by a leftover cookie
+        return SignedIn(session["user"]["id"], email, password, session)
+
+    return make
+
+
+@pytest.fixture
+async def user(user_factory: UserFactory) -> SignedIn:
+    return await user_factory()
+
+
+@pytest.fixture
+async def other_user(user_factory: UserFactory) -> SignedIn:
+    return await user_factory()
