@@ -1,0 +1,276 @@
+"""Accounts: users, sign-in sessions (refresh-token families) and profiles."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Literal
+
+import anyio.to_thread
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vocalis.api.config import Settings
+from vocalis.api.errors import BadRequest, Conflict, Unauthorized
+from vocalis.api.models import Profile, RefreshToken, User, new_id, utcnow
+from vocalis.api.schemas import AuthSession, AuthUserOut, ProfileUpdate
+from vocalis.api.security import (
+    create_access_token,
+    hash_password,
+    hash_refresh_token,
+    new_refresh_token,
+    password_needs_rehash,
+    verify_password,
+)
+
+MIN_PASSWORD_LENGTH = 8
+# Argon2 takes any length, but hashing megabytes per request is a cheap denial of service.
+MAX_PASSWORD_LENGTH = 1024
+# Stored for accounts provisioned from a trusted external token: no password verifies.
+UNUSABLE_PASSWORD = "!"
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+LogoutScope = Literal["global", "local", "others"]
+
+
+class InvalidCredentials(BadRequest):
+    """Invalid login credentials"""
+
+
+class InvalidRefreshToken(BadRequest):
+    """Invalid Refresh Token: Refresh Token Not Found"""
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+def normalize_email(raw: str) -> str:
+    email = raw.strip().lower()
+    if len(email) > 320 or not _EMAIL.fullmatch(email):
+        raise BadRequest("Unable to validate email address: invalid format")
+    return email
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(f"Password should be at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise BadRequest(f"Password should be at most {MAX_PASSWORD_LENGTH} characters.")
+
+
+async def create_user(session: AsyncSession, email: str, password: str) -> User:
+    """A new user and their empty profile, committed. BadRequest for a malformed email, a
+    short password, or an email already registered."""
+    email = normalize_email(email)
+    check_password(password)
+    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise BadRequest("User already registered")
+    # Argon2 takes tens of milliseconds of CPU; off the event loop, other requests go on.
+    password_hash = await anyio.to_thread.run_sync(hash_password, password)
+    user = User(id=new_id(), email=email, password_hash=password_hash)
+    session.add(user)
+    try:
+        await session.flush()  # the user row first: the profile's foreign key points at it
+        session.add(Profile(id=user.id))
+        await session.commit()
+    except IntegrityError:  # a concurrent signup with the same email won the race
+        await session.rollback()
+        raise BadRequest("User already registered") from None
+    return user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    """The user with these credentials, or InvalidCredentials. Unknown emails cost one
+    Argon2 verification too, so timing does not tell which part was wrong."""
+    try:
+        email = normalize_email(email)
+    except BadRequest:
+        email = ""
+    user = await session.scalar(select(User).where(User.email == email)) if email else None
+    stored = user.password_hash if user is not None else None
+    if not await anyio.to_thread.run_sync(verify_password, stored, password) or user is None:
+        raise InvalidCredentials()
+    if password_needs_rehash(user.password_hash):  # parameters were raised since it was set
+        user.password_hash = await anyio.to_thread.run_sync(hash_password, password)
+    return user
+
+
+def user_out(user: User) -> AuthUserOut:
+    return AuthUserOut(
+        id=user.id,
+        email=user.email,
+        email_confirmed_at=user.created_at,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+async def issue_session(
+    session: AsyncSession,
+    user: User,
+    *,
+    secret: str,
+    settings: Settings,
+    session_id: str | None = None,
+) -> AuthSession:
+    """Access and refresh tokens for `user`, committing whatever the caller staged with the
+    new refresh token. `session_id` continues a family (refresh); None starts one (sign-in)."""
+    now = utcnow()
+    session_id = session_id or new_id()
+    raw = new_refresh_token()
+    # Expired tokens are useless even for reuse detection; drop them as we go.
+    await session.execute(
+        delete(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.expires_at < now)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            session_id=session_id,
+            token_hash=hash_refresh_token(raw),
+            expires_at=now + timedelta(days=settings.refresh_token_days),
+        )
+    )
+    await session.commit()
+    access, expires_at = create_access_token(
+        secret=secret,
+        user_id=user.id,
+        email=user.email,
+        session_id=session_id,
+        lifetime_seconds=settings.access_token_seconds,
+        now=int(now.timestamp()),
+    )
+    return AuthSession(
+        access_token=access,
+        expires_in=settings.access_token_seconds,
+        expires_at=expires_at,
+        refresh_token=raw,
+        user=user_out(user),
+    )
+
+
+async def refresh_session(
+    session: AsyncSession, refresh_token: str, *, secret: str, settings: Settings
+) -> AuthSession:
+    """Rotate: the presented token is spent and a new one issued in the same family. A spent
+    token presented again means two parties hold it, so the whole family is revoked."""
+    row = await session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(refresh_token))
+    )
+    if row is None:
+        raise InvalidRefreshToken()
+    if row.expires_at <= utcnow():
+        raise InvalidRefreshToken("Invalid Refresh Token: Refresh Token Expired")
+    # Compare-and-set: of two concurrent refreshes with one token, exactly one wins.
+    spent = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.revoked.is_(False))
+        .values(revoked=True)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        await _revoke(session, row.user_id, session_id=row.session_id)
+        await session.commit()
+        raise InvalidRefreshToken("Invalid Refresh Token: Already Used")
+    user = await session.get(User, row.user_id)
+    if user is None:  # unreachable while tokens cascade with their user; kept as a guard
+        raise InvalidRefreshToken()
+    return await issue_session(
+        session, user, secret=secret, settings=settings, session_id=row.session_id
+    )
+
+
+async def end_sessions(
+    session: AsyncSession, user_id: str, session_id: str | None, scope: LogoutScope = "global"
+) -> None:
+    """Revoke refresh tokens: every session of the user (global, GoTrue's default), this
+    one (local), or all but this one (others). Access tokens live out their hour."""
+    if scope == "global" or session_id is None:
+        await _revoke(session, user_id)
+    elif scope == "local":
+        await _revoke(session, user_id, session_id=session_id)
+    else:
+        await _revoke(session, user_id, except_session_id=session_id)
+    await session.commit()
+
+
+async def _revoke(
+    session: AsyncSession,
+    user_id: str,
+    *,
+    session_id: str | None = None,
+    except_session_id: str | None = None,
+) -> None:
+    stmt = update(RefreshToken).where(
+        RefreshToken.user_id == user_id, RefreshToken.revoked.is_(False)
+    )
+    if session_id is not None:
+        stmt = stmt.where(RefreshToken.session_id == session_id)
+    if except_session_id is not None:
+        stmt = stmt.where(RefreshToken.session_id != except_session_id)
+    await session.execute(stmt.values(revoked=True).execution_options(synchronize_session=False))
+
+
+async def get_user(session: AsyncSession, user_id: str) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise Unauthorized("User from sub claim in JWT does not exist")
+    return user
+
+
+# --- profiles -----------------------------------------------------------------------------
+
+
+async def ensure_profile(session: AsyncSession, user_id: str, email: str) -> Profile:
+    """The user's profile, created when missing. A deployment trusting a Supabase project's
+    tokens meets users it never signed up; they get a user row (no usable password) and a
+    profile the first time they are seen, so their rows have something to belong to."""
+    profile = await session.get(Profile, user_id)
+    if profile is not None:
+        return profile
+    try:
+        if await session.get(User, user_id) is None:
+            session.add(User(id=user_id, email=email.lower(), password_hash=UNUSABLE_PASSWORD))
+            await session.flush()
+        profile = Profile(id=user_id)
+        session.add(profile)
+        await session.commit()
+    except IntegrityError:  # created concurrently, or the email belongs to another user
+        await session.rollback()
+        existing = await session.get(Profile, user_id)
+        if existing is None:
+            raise Conflict("This account cannot be provisioned: its email is in use.") from None
+        return existing
+    return profile
+
+
+async def update_profile(
+    session: AsyncSession, user_id: str, email: str, changes: ProfileUpdate
+) -> Profile:
+    profile = await ensure_profile(session, user_id, email)
+    fields = changes.model_dump(exclude_unset=True)
+    if not fields:
+        return profile
+    handle = fields.get("handle")
+    # Unique regardless of case: "Ada" and "ada" would be indistinguishable to people.
+    if handle is not None and await session.scalar(
+        select(Profile.id).where(
+            func.lower(Profile.handle) == handle.lower(), Profile.id != user_id
+        )
+    ):
+        raise Conflict("That handle is already taken.")
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    profile.updated_at = utcnow()
+    try:
+        await session.commit()
+    except IntegrityError:  # the same handle claimed concurrently
+        await session.rollback()
+        raise Conflict("That handle is already taken.") from None
+    return profile
