@@ -1,0 +1,228 @@
+"""The worker's ASGI app: job protocol v1 (SPEC.md §5) over a `JobRunner`.
+
+The same factory serves `vocalis worker` and the Modal deployment (with an injected GPU
+engine), so it assumes nothing about forking: an injected engine runs in threads.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import IO, Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vocalis.protocol import Health, JobAccepted, JobRequest, JobStatus
+from vocalis.worker.config import WorkerSettings
+from vocalis.worker.engines.base import Engine
+from vocalis.worker.errors import ExpiredJob, InvalidJob, JobError, RequestTooLarge, Unauthorized
+from vocalis.worker.execution import Executor, ThreadExecutor
+from vocalis.worker.jobs import JobRunner
+from vocalis.worker.processes import ProcessExecutor
+
+log = logging.getLogger(__name__)
+
+_JSON_OVERHEAD = 1024 * 1024  # room for text, transcript and options beside an inline reference
+_READ_CHUNK = 256 * 1024
+
+
+def _build_executor(settings: WorkerSettings, engine: Engine | None) -> tuple[Executor, int]:
+    """Processes for the CPU engine by name; threads for GPU engines and injected instances."""
+    mode = settings.execution
+    if mode == "auto":
+        mode = "process" if engine is None and settings.engine == "local" else "thread"
+    if mode == "process":
+        if engine is not None:
+            raise ValueError("an injected engine instance cannot run in worker processes")
+        concurrency = settings.concurrency or os.cpu_count() or 1
+        executor: Executor = ProcessExecutor(
+            settings.engine,
+            settings.engine_options,
+            concurrency=concurrency,
+            cancel_grace=settings.cancel_grace_seconds,
+            start_timeout=settings.engine_start_timeout_seconds,
+        )
+        return executor, concurrency
+    if engine is None:
+        from vocalis.worker.engines import load_engine
+
+        engine = load_engine(settings.engine, **settings.engine_options)
+    concurrency = settings.concurrency or 1
+    return ThreadExecutor(engine, concurrency), concurrency
+
+
+def _runner(request: Request) -> JobRunner:
+    runner: JobRunner = request.app.state.runner
+    return runner
+
+
+Runner = Annotated[JobRunner, Depends(_runner)]
+
+
+def _require_token(request: Request) -> None:
+    expected = request.app.state.settings.token
+    if expected is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), expected.get_secret_value().encode()
+    ):
+        raise Unauthorized(headers={"WWW-Authenticate": "Bearer"})
+
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(_require_token)])
+
+
+@router.post("/jobs", status_code=202, response_model=JobAccepted)
+async def submit_job(request: Request, runner: Runner) -> JobAccepted:
+    """Queue a synthesis job."""
+    payload = await _read_job_request(request, runner.max_ref_bytes * 4 // 3 + _JSON_OVERHEAD)
+    job = await runner.submit(payload)
+    return JobAccepted(job_id=job.id, status=job.state)
+
+
+@router.get("/jobs/{job_id}", response_model=JobStatus)
+async def job_status(job_id: str, runner: Runner) -> JobStatus:
+    """A job's status and progress."""
+    return runner.get(job_id).status(runner.clock())
+
+
+@router.get("/jobs/{job_id}/result", response_class=StreamingResponse)
+async def job_result(job_id: str, runner: Runner) -> StreamingResponse:
+    """The finished audio as a WAV stream."""
+    path = runner.result_path(job_id)
+    try:
+        # Opened here, so a purge racing this request still streams a whole file.
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise ExpiredJob() from None
+    size = os.fstat(handle.fileno()).st_size
+    return StreamingResponse(
+        _chunks(handle),
+        media_type="audio/wav",
+        headers={"Content-Length": str(size), "Cache-Control": "no-store"},
+    )
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobStatus)
+async def cancel_job(job_id: str, runner: Runner) -> JobStatus:
+    """Cancel a job (idempotent; a finished job stays as it is)."""
+    return runner.cancel(job_id).status(runner.clock())
+
+
+@router.get("/health", response_model=Health)
+async def health(runner: Runner) -> Health:
+    """Engine, languages, queue depth and capacity."""
+    assert runner.engine is not None
+    queued, running = runner.counts()
+    return Health(
+        engine=runner.engine.name,
+        languages=list(runner.engine.languages),
+        sample_rate=runner.engine.sample_rate,
+        queue_depth=queued,
+        running=running,
+        capacity=runner.capacity,
+        concurrency=runner.concurrency,
+    )
+
+
+def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
+    # A sync iterator: Starlette runs it in a thread, so disk reads never block the loop.
+    with handle:
+        while chunk := handle.read(_READ_CHUNK):
+            yield chunk
+
+
+async def _read_job_request(request: Request, limit: int) -> JobRequest:
+    """The body, size-capped while it streams in, validated into a JobRequest.
+
+    Parsed here rather than by FastAPI so the token is checked before the body is read and a
+    bad payload gets one readable sentence.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestTooLarge("The job request is too large; send large references by URL.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise RequestTooLarge("The job request is too large; send large references by URL.")
+    try:
+        return JobRequest.model_validate_json(bytes(body))
+    except ValidationError as exc:
+        raise InvalidJob(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False)[0]
+    if first["type"] == "json_invalid":
+        return "The body is not valid JSON."
+    message = str(first["msg"]).removeprefix("Value error, ")
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {message}" if where else message
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(JobError)
+    async def _job_error(_request: Request, exc: JobError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": "Invalid request."}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = "Not found." if exc.status_code == 404 else exc.detail
+        return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse({"detail": "Internal server error."}, 500)
+
+
+def create_worker_app(settings: WorkerSettings, engine: Engine | None = None) -> FastAPI:
+    """The job-protocol app. `engine`: an already-loaded engine (Modal: Qwen3-TTS on the GPU),
+    run in threads; otherwise `settings.engine` is loaded (the CPU engine in processes)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        executor, concurrency = _build_executor(settings, engine)
+        owned_dir = settings.results_dir is None
+        root = Path(tempfile.mkdtemp(prefix="vocalis-worker-")) if owned_dir else None
+        jobs_dir = (root or settings.results_dir or Path()) / "jobs"
+        runner = JobRunner(
+            executor,
+            jobs_dir,
+            capacity=settings.capacity,
+            concurrency=concurrency,
+            retention_seconds=settings.retention_seconds,
+            max_ref_bytes=settings.max_ref_bytes,
+            fetch_timeout_seconds=settings.fetch_timeout_seconds,
+        )
+        app.state.settings = settings
+        app.state.runner = runner
+        try:
+            info = await runner.open()
+            log.info("worker ready: engine %s, %d slots", info.name, concurrency)
+            yield
+        finally:
+            await runner.close()
+            if root is not None:
+                shutil.rmtree(root, ignore_errors=True)
+
+    app = FastAPI(title="Vocalis worker", summary="Job protocol v1", lifespan=lifespan)
+    _install_error_handlers(app)
+    app.include_router(router)
+    return app

@@ -1,0 +1,196 @@
+"""Running one synthesis: the unit of work, its outcome, and the in-process (thread) executor.
+
+An executor owns the synthesis slots. `start(work)` waits for a free slot and returns a `Run`;
+the run reports progress, can be asked to cancel (honoured between chunks), and `wait()`s for
+its `Outcome`. The audio goes straight to a WAV file, never back through the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from vocalis.worker.engines.base import (
+    Engine,
+    JobCancelled,
+    Progress,
+    SynthesisError,
+    SynthesisRequest,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a slot needs to synthesize one job; plain JSON-able data (it crosses processes)."""
+
+    kind: Literal["clone", "design"]
+    text: str
+    language: str
+    out_path: str
+    ref_audio_path: str | None = None
+    ref_text: str | None = None
+    instruct: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def request(self) -> SynthesisRequest:
+        return SynthesisRequest(
+            kind=self.kind,
+            text=self.text,
+            language=self.language,
+            ref_audio_path=Path(self.ref_audio_path) if self.ref_audio_path else None,
+            ref_text=self.ref_text,
+            instruct=self.instruct,
+            options=dict(self.options),
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Literal["completed", "failed", "cancelled"]
+    error: str | None = None
+    duration_seconds: float | None = None  # of the written audio
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    name: str
+    sample_rate: int
+    languages: tuple[str, ...]
+
+    @classmethod
+    def of(cls, engine: Engine) -> EngineInfo:
+        return cls(engine.name, int(engine.sample_rate), tuple(engine.languages))
+
+
+class Run(Protocol):
+    @property
+    def progress(self) -> float: ...
+
+    def cancel(self) -> None:
+        """Ask the synthesis to stop at its next chunk boundary (or sooner)."""
+
+    async def wait(self) -> Outcome:
+        """The outcome; the slot is free again once this returns."""
+
+
+class Executor(Protocol):
+    async def open(self) -> EngineInfo:
+        """Make the engine ready (failing loudly if it cannot load) and describe it."""
+
+    async def start(self, work: Work) -> Run:
+        """Wait for a free slot and begin `work` in it."""
+
+    async def close(self) -> None: ...
+
+
+def synthesize_to_file(
+    engine: Engine,
+    work: Work,
+    progress: Progress,
+) -> Outcome:
+    """Run the engine and write its audio as a WAV file; every failure becomes an Outcome.
+
+    This is the boundary between the engine and the job table, so it catches broadly: the
+    user gets a message, the log gets the traceback.
+    """
+    from vocalis.audio import AudioError, write_wav
+
+    out = Path(work.out_path)
+    try:
+        progress(0.0)  # a job cancelled while being handed over stops before any work
+        audio = engine.synthesize(work.request(), progress)
+        # Written under a temporary name so a file at out_path is always complete.
+        partial = out.with_name(out.name + ".part")
+        write_wav(partial, audio, engine.sample_rate)
+        os.replace(partial, out)
+        return Outcome("completed", duration_seconds=len(audio) / float(engine.sample_rate))
+    except JobCancelled:
+        return Outcome("cancelled")
+    except SynthesisError as exc:
+        return Outcome("failed", error=str(exc) or "Synthesis failed.")
+    except AudioError as exc:
+        return Outcome("failed", error=f"The reference audio could not be used. {exc}")
+    except Exception:  # noqa: BLE001 - engine boundary: report, never crash the slot
+        log.exception("synthesis failed")
+        return Outcome("failed", error="Synthesis failed because of an internal engine error.")
+
+
+class _ThreadRun:
+    def __init__(self) -> None:
+        self._progress = 0.0
+        self._cancelled = threading.Event()
+        self.future: asyncio.Future[Outcome] | None = None
+        self.release: Callable[[], None] = lambda: None
+
+    @property
+    def progress(self) -> float:
+        return self._progress
+
+    def report(self, fraction: float) -> None:
+        # Called from the synthesis thread, between chunks.
+        self._progress = min(max(float(fraction), 0.0), 1.0)
+        if self._cancelled.is_set():
+            raise JobCancelled
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    async def wait(self) -> Outcome:
+        assert self.future is not None
+        try:
+            # A thread cannot be killed, so even a cancelled run holds its slot until the
+            # engine reaches its next chunk boundary.
+            return await asyncio.shield(self.future)
+        finally:
+            self.release()
+
+
+class ThreadExecutor:
+    """Synthesis in threads of this process, with one engine instance shared by all slots.
+
+    For GPU engines (which must not be forked and load their weights once) and for an engine
+    handed in by the caller. Use concurrency 1 unless the engine is thread-safe.
+    """
+
+    def __init__(self, engine: Engine, concurrency: int = 1) -> None:
+        self._engine = engine
+        self._slots = asyncio.Semaphore(concurrency)
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="synth")
+        self._runs: set[_ThreadRun] = set()
+
+    async def open(self) -> EngineInfo:
+        return EngineInfo.of(self._engine)
+
+    async def start(self, work: Work) -> Run:
+        await self._slots.acquire()
+        run = _ThreadRun()
+        self._runs.add(run)
+
+        def release() -> None:
+            self._runs.discard(run)
+            self._slots.release()
+
+        run.release = release
+        loop = asyncio.get_running_loop()
+        run.future = loop.run_in_executor(
+            self._pool, synthesize_to_file, self._engine, work, run.report
+        )
+        return run
+
+    async def close(self) -> None:
+        for run in list(self._runs):
+            run.cancel()
+        # Waiting for the threads happens off the event loop so shutdown stays responsive.
+        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)

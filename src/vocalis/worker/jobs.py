@@ -1,0 +1,317 @@
+"""The bounded job table: submit, status, cancel, results, retention.
+
+State lives in memory on purpose: a restarted worker knows no job (404), which the API treats
+as lost and resubmits. Results are WAV files under `jobs_dir/{id}/`, never bytes in memory.
+Each job is driven by one asyncio task: fetch the reference (while `queued`), wait for a
+synthesis slot, run (`running`), settle. Every status change goes through `_settle` or
+`cancel`, and a terminal status never changes again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import shutil
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from vocalis.protocol import TERMINAL_STATES, JobRequest, JobState, JobStatus
+from vocalis.worker.errors import (
+    AtCapacity,
+    ExpiredJob,
+    InvalidJob,
+    RequestTooLarge,
+    ResultNotReady,
+    UnknownJob,
+)
+from vocalis.worker.execution import EngineInfo, Executor, Outcome, Run, Work
+from vocalis.worker.reference import ReferenceProblem, decode_base64_reference, download_reference
+
+log = logging.getLogger(__name__)
+
+_TOMBSTONES = 100_000  # expired ids remembered for a 410; beyond that the oldest become 404
+_DEFAULT_RUN_SECONDS = 10.0  # Retry-After estimate before any job has finished
+
+
+@dataclass(eq=False)  # identity: jobs live in sets
+class Job:
+    id: str
+    work: Work
+    dir: Path
+    submitted: float
+    ref_url: str | None = None
+    state: JobState = "queued"
+    finished: float | None = None
+    error: str | None = None
+    duration_seconds: float | None = None
+    run: Run | None = None
+    cancel_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    _progress: float = 0.0
+
+    @property
+    def result_path(self) -> Path:
+        return Path(self.work.out_path)
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    @property
+    def progress(self) -> float:
+        return self.run.progress if self.run is not None and not self.terminal else self._progress
+
+    def status(self, now: float) -> JobStatus:
+        return JobStatus(
+            job_id=self.id,
+            status=self.state,
+            result_ready=self.state == "completed",
+            elapsed_seconds=round((self.finished or now) - self.submitted, 3),
+            progress=round(self.progress, 4),
+            error=self.error,
+            duration_seconds=self.duration_seconds,
+        )
+
+
+class JobRunner:
+    def __init__(
+        self,
+        executor: Executor,
+        jobs_dir: Path,
+        *,
+        capacity: int,
+        concurrency: int,
+        retention_seconds: float,
+        max_ref_bytes: int,
+        fetch_timeout_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.executor = executor
+        self.jobs_dir = jobs_dir
+        self.capacity = capacity
+        self.concurrency = concurrency
+        self.retention = retention_seconds
+        self.max_ref_bytes = max_ref_bytes
+        self.fetch_timeout = fetch_timeout_seconds
+        self.clock = clock
+        self.engine: EngineInfo | None = None
+        self._jobs: dict[str, Job] = {}
+        self._active: set[Job] = set()  # queued or running; bounded by capacity
+        self._expired: OrderedDict[str, None] = OrderedDict()
+        self._run_seconds = _DEFAULT_RUN_SECONDS  # moving average, for Retry-After
+        self._http: aiohttp.ClientSession | None = None
+        self._purger: asyncio.Task[None] | None = None
+
+    async def open(self) -> EngineInfo:
+        # Anything here belongs to a previous run, whose jobs nobody can ask about any more.
+        shutil.rmtree(self.jobs_dir, ignore_errors=True)
+        self.jobs_dir.mkdir(parents=True)
+        self.engine = await self.executor.open()
+        self._http = aiohttp.ClientSession()
+        self._purger = asyncio.ensure_future(self._purge_forever())
+        return self.engine
+
+    async def close(self) -> None:
+        if self._purger is not None:
+            self._purger.cancel()
+        # The executor first, so slots stop for good instead of being replaced as their
+        # jobs are torn down.
+        await self.executor.close()
+        tasks = [job.task for job in self._jobs.values() if job.task and not job.task.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.close()
+        self._jobs.clear()
+        self._active.clear()
+        shutil.rmtree(self.jobs_dir, ignore_errors=True)
+
+    # -- the protocol's operations ------------------------------------------------------------
+
+    async def submit(self, request: JobRequest) -> Job:
+        if len(self._active) >= self.capacity:
+            wait = self.retry_after()
+            raise AtCapacity(
+                f"The worker is at capacity ({self.capacity} jobs queued or running); "
+                f"retry in about {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
+        job_id = str(uuid.uuid4())
+        job_dir = self.jobs_dir / job_id
+        job_dir.mkdir()
+        clone = request.type == "clone"
+        work = Work(
+            kind=request.type,
+            text=request.text,
+            language=request.language,
+            out_path=str(job_dir / "result.wav"),
+            ref_audio_path=str(job_dir / "reference") if clone else None,
+            ref_text=request.ref_text,
+            instruct=request.instruct,
+            options=request.options.model_dump(exclude_none=True),
+        )
+        job = Job(job_id, work, job_dir, self.clock(), ref_url=request.ref_audio_url)
+        self._jobs[job_id] = job
+        self._active.add(job)  # counted against capacity while the reference decodes
+        if request.ref_audio_base64 is not None:
+            assert work.ref_audio_path is not None
+            try:
+                await asyncio.to_thread(
+                    decode_base64_reference,
+                    request.ref_audio_base64,
+                    Path(work.ref_audio_path),
+                    self.max_ref_bytes,
+                )
+            except ReferenceProblem as exc:
+                self._forget(job)
+                raise (RequestTooLarge if exc.too_large else InvalidJob)(str(exc)) from None
+        job.task = asyncio.ensure_future(self._drive(job))
+        return job
+
+    def get(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is not None and self._expire(job):
+            job = None
+        if job is not None:
+            return job
+        if job_id in self._expired:
+            raise ExpiredJob()
+        raise UnknownJob()
+
+    def result_path(self, job_id: str) -> Path:
+        job = self.get(job_id)
+        if job.state != "completed":
+            if job.terminal:
+                raise ResultNotReady(f"The job is {job.state}; it has no result.")
+            raise ResultNotReady()
+        return job.result_path
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a queued or running job; a terminal job is left as it is (idempotent)."""
+        job = self.get(job_id)
+        if job.terminal:
+            return job
+        job._progress = job.progress
+        job.state = "cancelled"
+        job.finished = self.clock()
+        self._active.discard(job)
+        job.cancel_requested.set()
+        if job.run is not None:
+            job.run.cancel()
+        return job
+
+    def counts(self) -> tuple[int, int]:
+        """(queued, running)"""
+        running = sum(1 for job in self._active if job.state == "running")
+        return len(self._active) - running, running
+
+    def retry_after(self) -> int:
+        """Seconds until a slot likely frees: an average job's time spread over the slots."""
+        return max(1, min(300, math.ceil(self._run_seconds / self.concurrency)))
+
+    # -- driving one job ----------------------------------------------------------------------
+
+    async def _drive(self, job: Job) -> None:
+        acquire = asyncio.ensure_future(self._acquire(job))
+        cancelled = asyncio.ensure_future(job.cancel_requested.wait())
+        try:
+            await asyncio.wait({acquire, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            cancelled.cancel()
+            if not acquire.done():
+                acquire.cancel()
+                await asyncio.wait({acquire})
+        if acquire.cancelled():
+            return self._clean(job)  # cancelled while queued; cancel() already settled it
+        problem = acquire.exception()
+        if problem is not None:
+            if isinstance(problem, ReferenceProblem):
+                self._settle(job, Outcome("failed", error=str(problem)))
+            else:
+                log.error("job %s could not start", job.id, exc_info=problem)
+                self._settle(job, Outcome("failed", error="The job could not be started."))
+            return self._clean(job)
+        run = acquire.result()
+        job.run = run
+        started = self.clock()
+        if job.terminal:  # cancelled in the instant the slot was granted
+            run.cancel()
+        else:
+            job.state = "running"
+        try:
+            outcome = await run.wait()
+        finally:
+            job._progress = run.progress
+            job.run = None
+        if outcome.status != "cancelled":
+            elapsed = self.clock() - started
+            self._run_seconds = 0.8 * self._run_seconds + 0.2 * elapsed
+        self._settle(job, outcome)
+        self._clean(job)
+
+    async def _acquire(self, job: Job) -> Run:
+        if job.ref_url is not None:
+            assert self._http is not None and job.work.ref_audio_path is not None
+            await download_reference(
+                self._http,
+                job.ref_url,
+                Path(job.work.ref_audio_path),
+                max_bytes=self.max_ref_bytes,
+                timeout=self.fetch_timeout,
+            )
+        return await self.executor.start(job.work)
+
+    def _settle(self, job: Job, outcome: Outcome) -> None:
+        if job.terminal:  # cancelled meanwhile: a late result is discarded, not published
+            job.result_path.unlink(missing_ok=True)
+            return
+        job.state = outcome.status
+        job.finished = self.clock()
+        self._active.discard(job)
+        job.error = outcome.error
+        if outcome.status == "completed":
+            job._progress = 1.0
+            job.duration_seconds = outcome.duration_seconds
+
+    def _clean(self, job: Job) -> None:
+        if job.work.ref_audio_path is not None:
+            Path(job.work.ref_audio_path).unlink(missing_ok=True)
+
+    # -- retention ----------------------------------------------------------------------------
+
+    def purge_expired(self) -> None:
+        for job in list(self._jobs.values()):
+            self._expire(job)
+
+    def _expire(self, job: Job) -> bool:
+        """Forget `job` if its retention is over, leaving a tombstone for a 410."""
+        if job.finished is None or self.clock() - job.finished < self.retention:
+            return False
+        if job.task is not None and not job.task.done():
+            return False  # a cancelled run still winding down owns its files
+        self._forget(job)
+        self._expired[job.id] = None
+        while len(self._expired) > _TOMBSTONES:
+            self._expired.popitem(last=False)
+        return True
+
+    def _forget(self, job: Job) -> None:
+        self._jobs.pop(job.id, None)
+        self._active.discard(job)
+        shutil.rmtree(job.dir, ignore_errors=True)
+
+    async def _purge_forever(self) -> None:
+        interval = min(60.0, max(0.05, self.retention / 4))
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(OSError):
+                self.purge_expired()
