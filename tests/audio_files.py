@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import wave
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -73,17 +74,37 @@ def make_wav(
     return path
 
 
+class _Pipe:
+    """A write-only, unseekable sink: the muxer cannot go back to fill in the duration."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+
+    def write(self, data: bytes) -> int:
+        return self._f.write(data)
+
+
 def make_encoded(
-    path: Path, fmt: str, seconds: float = 2.0, channels: int = 1, rate: int | None = None
+    path: Path,
+    fmt: str,
+    seconds: float = 2.0,
+    channels: int = 1,
+    rate: int | None = None,
+    streamed: bool = False,
 ) -> Path:
-    """The voiced signal encoded by PyAV as `fmt` (a key of ENCODINGS); returns `path`."""
+    """The voiced signal encoded by PyAV as `fmt` (a key of ENCODINGS); returns `path`.
+
+    `streamed` writes it as a browser's MediaRecorder does, with no duration in the header
+    (webm and ogg only; MP4 muxing needs to seek).
+    """
     import av
 
     muxer, codec, default_rate = ENCODINGS[fmt]
     rate = rate or default_rate
     layout = "mono" if channels == 1 else "stereo"
-    with av.open(str(path), "w", format=muxer) as container:
+    with path.open("wb") as f, av.open(_Pipe(f) if streamed else f, "w", format=muxer) as container:
         stream = container.add_stream(codec, rate=rate, layout=layout)
+        assert isinstance(stream, av.AudioStream)
         for start, length in _blocks(seconds):
             pcm = (voiced(length, rate, channels=channels, start=start) * 32767).astype(np.int16)
             # Packed s16 in any block size: PyAV converts it to what the encoder takes.

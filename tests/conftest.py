@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from vocalis.api.app import create_app
 from vocalis.api.config import Settings
+from vocalis.api.worker_client import Transport
 
 PG_ADMIN_URL = os.environ.get("VOCALIS_TEST_DATABASE_URL")
 TEMPLATE_DB = "vocalis_test_template"
@@ -78,13 +79,22 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         jwt_secret="test-secret-" + "x" * 32,
+        worker_url="http://worker.test",
+        worker_token="worker-token",
+        reconcile_interval_seconds=0,  # tests drive the reconciler explicitly
         serve_web=True,
     )
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
+def worker_transport() -> Transport | None:
+    """How the API reaches a worker; modules override this (scripted peer, real worker app)."""
+    return None
+
+
+@pytest.fixture
+async def app(settings: Settings, worker_transport: Transport | None) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, worker_transport=worker_transport)
     async with application.router.lifespan_context(application):
         yield application
 

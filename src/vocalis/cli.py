@@ -44,11 +44,31 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
-    from vocalis.api.accounts import create_user_cli
+    from vocalis.api.accounts import create_user
+    from vocalis.api.db import create_database
+    from vocalis.api.errors import AppError
+    from vocalis.api.migrate import upgrade
 
     password = args.password or getpass.getpass("Password (min 8 characters): ")
     settings = _settings(args)
-    user_id = asyncio.run(create_user_cli(settings, args.email, password))
+
+    async def create() -> str:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = create_database(settings.resolved_database_url)
+        try:
+            if db.is_sqlite:
+                await upgrade(db)
+            async with db.sessions() as session:
+                user = await create_user(session, args.email, password)
+                return user.id
+        finally:
+            await db.dispose()
+
+    try:
+        user_id = asyncio.run(create())
+    except AppError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
     print(f"created user {args.email} ({user_id})")
     return 0
 

@@ -1,7 +1,9 @@
-"""The ASGI app factory. The lifespan builds the database, storage and worker client."""
+"""The ASGI app factory. The lifespan builds the database, storage, worker client and tasks."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,23 +14,56 @@ from vocalis.api.config import Settings
 from vocalis.api.db import create_database
 from vocalis.api.errors import install_error_handlers
 from vocalis.api.migrate import upgrade
+from vocalis.api.reconciler import run_reconciler
 from vocalis.api.storage import create_storage
+from vocalis.api.tasks import Tasks
+from vocalis.api.worker_client import AiohttpTransport, Transport, WorkerClient
+
+# Where the worker is assumed to be when VOCALIS_WORKER_URL is unset and no transport is given
+# (submissions then fail with a clear 502 rather than at startup).
+UNCONFIGURED_WORKER = "http://127.0.0.1:8001"
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(
+    settings: Settings, *, worker_transport: Transport | None = None, reconcile: bool = True
+) -> FastAPI:
+    """Build the app. Tests pass `worker_transport` to reach a worker app in-process."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = create_database(settings.resolved_database_url)
         if db.is_sqlite:  # the embedded database migrates itself; PostgreSQL uses `vocalis migrate`
             await upgrade(db)
+        token = settings.worker_token.get_secret_value() if settings.worker_token else None
+        worker = WorkerClient(
+            settings.worker_url or UNCONFIGURED_WORKER,
+            token,
+            worker_transport or AiohttpTransport(),
+            timeout=settings.worker_timeout_seconds,
+        )
+        storage = create_storage(settings)
+        tasks = Tasks(db, storage, worker, settings)
         app.state.settings = settings
         app.state.db = db
         app.state.jwt_secret = settings.jwt_secret_value()
-        app.state.storage = create_storage(settings)
+        app.state.storage = storage
+        app.state.worker = worker
+        app.state.tasks = tasks
+        reconciler = (
+            asyncio.create_task(run_reconciler(tasks, settings.reconcile_interval_seconds))
+            if reconcile and settings.reconcile_interval_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if reconciler is not None:
+                reconciler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reconciler
+            await tasks.drain()
+            await worker.close()
             await db.dispose()
 
     app = FastAPI(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     task_timeout_seconds: float = 1800.0
     reconcile_interval_seconds: float = 5.0
     max_active_tasks: int = 4
+    # How references reach the worker: "auto" sends a signed URL when it is absolute (S3, or
+    # local storage with public_url set), else the audio inline; "inline" always inlines.
+    reference_transfer: Literal["auto", "inline"] = "auto"
     status_error_limit: int = 5
     finalize_lease_seconds: float = 120.0
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -33,6 +34,11 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def autocommit(self) -> AsyncConnection:
+        """A connection whose statements each commit on their own: one round trip per
+        statement, no BEGIN/COMMIT. For single compare-and-set statements on hot paths."""
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT").connect()
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -54,6 +60,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     # failing. Deferred transactions that read and then write fail with "database is locked"
     # when another writer got in between, so every transaction starts IMMEDIATE (takes the
     # write lock up front) — pysqlite's own transaction handling is switched off for that.
+    # The price: a transaction blocks every writer, so code ends its transactions before
+    # slow work (decoding, worker calls) and before another connection writes.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -66,4 +74,5 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -11,9 +11,11 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vocalis.api.accounts import ensure_profile
 from vocalis.api.config import Settings
 from vocalis.api.errors import NotFound, Unauthorized
 from vocalis.api.security import ACCESS_COOKIE, TokenError, decode_access_token
+from vocalis.api.tasks import Tasks
 
 M = TypeVar("M")
 
@@ -84,10 +86,27 @@ def get_worker(request: Request) -> Any:
     return request.app.state.worker
 
 
+async def get_tasks(request: Request) -> Tasks:
+    tasks: Tasks = request.app.state.tasks
+    return tasks
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 CurrentUser = Annotated[AuthUser, Depends(current_user)]
 OptionalUser = Annotated[AuthUser | None, Depends(optional_user)]
+TasksDep = Annotated[Tasks, Depends(get_tasks)]
+
+
+async def provisioned_user(user: CurrentUser, session: SessionDep) -> AuthUser:
+    """The signed-in user, with user and profile rows guaranteed: a deployment trusting a
+    Supabase project's tokens meets users who never signed up here. For routes that create."""
+    await ensure_profile(session, user.id, user.email)
+    await session.rollback()  # end the read: a SQLite transaction holds the write lock
+    return user
+
+
+ProvisionedUser = Annotated[AuthUser, Depends(provisioned_user)]
 
 
 def parse_id(raw: str) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import Request, UploadFile
-from starlette.datastructures import FormData
+from fastapi import Request
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
@@ -48,7 +48,7 @@ async def read_form(request: Request, max_file_bytes: int) -> AsyncIterator[Form
     """Parse a multipart form (files spool to disk), closing its files afterwards."""
     limit = max_file_bytes + _FORM_OVERHEAD
     content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         raise BadRequest("Send the form as multipart/form-data.")
     try:
         form = await limited_request(request, limit).form(max_files=2, max_fields=20)

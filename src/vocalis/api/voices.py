@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vocalis.api.config import Settings
 from vocalis.api.errors import BadRequest, Conflict
+from vocalis.api.listing import contains_any
 from vocalis.api.models import Voice, VoiceSource, new_id
 from vocalis.api.uploads import scratch_dir
-from vocalis.audio import AudioError, normalize_reference
 from vocalis.protocol import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,12 @@ async def create_voice(
     voice_id: str | None = None,
 ) -> Voice:
     """Normalize `audio`, store it as the reference and insert the voice — all or nothing."""
+    from vocalis.audio import AudioError, normalize_reference  # numpy + PyAV: loaded on first use
+
     voice_id = voice_id or new_id()
-    if await session.get(Voice, voice_id) is not None:
+    exists = await session.get(Voice, voice_id) is not None
+    await session.rollback()  # hold no transaction (SQLite: no write lock) while decoding
+    if exists:
         raise Conflict("This voice already exists.")
     async with scratch_dir(settings.data_dir / "tmp") as tmp:
         normalized = tmp / "reference.wav"
@@ -117,15 +121,16 @@ async def create_voice(
     try:
         session.add(voice)
         await session.commit()
+    except IntegrityError:
+        # The same voice id finalized twice at once: the winner's row points at this very
+        # key, so the object stays.
+        await session.rollback()
+        raise Conflict("This voice already exists.") from None
     except BaseException:
         await session.rollback()
         await storage.delete(key)
         raise
     return voice
-
-
-def _escape_like(term: str) -> str:
-    return re.sub(r"([\\%_])", r"\\\1", term)
 
 
 async def list_voices(
@@ -139,13 +144,8 @@ async def list_voices(
 ) -> tuple[list[Voice], int]:
     where = [Voice.user_id == user_id]
     if search and search.strip():
-        pattern = f"%{_escape_like(search.strip())}%"
         where.append(
-            or_(
-                Voice.name.ilike(pattern, escape="\\"),
-                Voice.reference_transcript.ilike(pattern, escape="\\"),
-                Voice.description.ilike(pattern, escape="\\"),
-            )
+            contains_any(search, Voice.name, Voice.reference_transcript, Voice.description)
         )
     if source:
         where.append(Voice.source == source)
@@ -170,21 +170,3 @@ async def delete_voice(session: AsyncSession, storage: Any, voice: Voice) -> Non
             await storage.delete(key)
         except Exception:  # noqa: BLE001 - storage is a boundary; the row is already gone
             log.warning("could not delete reference audio %s", key, exc_info=True)
-
-
-def voice_json(voice: Voice) -> dict[str, Any]:
-    return {
-        "id": voice.id,
-        "name": voice.name,
-        "reference_transcript": voice.reference_transcript,
-        "language": voice.language,
-        "source": voice.source,
-        "description": voice.description,
-        "duration_seconds": voice.duration_seconds,
-        "created_at": voice.created_at.isoformat(),
-        "preview_url": f"/api/voices/{voice.id}/preview",
-    }
-
-
-def pagination(page: int, per_page: int, total: int) -> dict[str, int]:
-    return {"page": page, "per_page": per_page, "total": total, "pages": -(-total // per_page)}

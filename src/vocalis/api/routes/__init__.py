@@ -6,7 +6,33 @@ from fastapi import APIRouter
 
 
 def routers(*, web: bool = True) -> list[APIRouter]:
-    from vocalis.api.routes import auth, clone, media, meta, profile, voices
+    from vocalis.api.routes import (
+        auth,
+        clone,
+        design,
+        generate,
+        generations,
+        media,
+        meta,
+        profile,
+        tasks,
+        voices,
+    )
 
-    found = [meta.router, auth.router, profile.router, media.router, clone.router, voices.router]
+    found = [
+        meta.router,
+        auth.router,
+        profile.router,
+        media.router,
+        clone.router,
+        design.router,
+        voices.router,
+        generate.router,
+        tasks.router,
+        generations.router,
+    ]
+    if web:
+        from vocalis.api.routes import web as web_routes
+
+        found.append(web_routes.router)
     return found

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from vocalis.api.body import read_json_object
-from vocalis.api.deps import CurrentUser, SessionDep, SettingsDep, get_storage, parse_id
+from vocalis.api.deps import ProvisionedUser, SessionDep, SettingsDep, get_storage, parse_id
 from vocalis.api.errors import BadRequest, PayloadTooLarge
 from vocalis.api.models import new_id
 from vocalis.api.uploads import file_field, read_form, save_upload, scratch_dir, text_field
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/clone", tags=["clone"])
 
 @router.post("")
 async def clone(
-    request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    request: Request, user: ProvisionedUser, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Clone a voice from a recording and its transcript (multipart form)."""
     async with read_form(request, settings.max_upload_bytes) as form:
@@ -40,7 +40,9 @@ async def clone(
 
 
 @router.post("/upload-url")
-async def upload_url(request: Request, user: CurrentUser, settings: SettingsDep) -> dict[str, Any]:
+async def upload_url(
+    request: Request, user: ProvisionedUser, settings: SettingsDep
+) -> dict[str, Any]:
     """Reserve a voice id and a signed URL to PUT the recording to directly."""
     body = await read_json_object(request)
     validate_voice_fields(
@@ -56,7 +58,7 @@ async def upload_url(request: Request, user: CurrentUser, settings: SettingsDep)
 
 @router.post("/finalize")
 async def finalize(
-    request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    request: Request, user: ProvisionedUser, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Turn a directly uploaded recording into a voice."""
     body = await read_json_object(request)

@@ -9,8 +9,10 @@ from fastapi.responses import RedirectResponse
 
 from vocalis.api.deps import CurrentUser, SessionDep, SettingsDep, get_owned, get_storage
 from vocalis.api.errors import NotFound
+from vocalis.api.listing import pagination
 from vocalis.api.models import Voice
-from vocalis.api.voices import delete_voice, list_voices, pagination, voice_json
+from vocalis.api.views import voice_json
+from vocalis.api.voices import delete_voice, list_voices
 
 router = APIRouter(prefix="/api/voices", tags=["voices"])
 

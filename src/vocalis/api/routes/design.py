@@ -1,0 +1,58 @@
+"""Designing a voice from a description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from vocalis.api.body import read_json_object
+from vocalis.api.deps import ProvisionedUser, SessionDep, SettingsDep, TasksDep, get_storage
+from vocalis.api.designs import start_preview, validate_design
+from vocalis.api.errors import BadRequest
+from vocalis.api.models import VoiceSource
+from vocalis.api.uploads import file_field, read_form, save_upload, scratch_dir, text_field
+from vocalis.api.voices import VoiceFields, create_voice, validate_voice_fields
+
+router = APIRouter(prefix="/api/voices/design", tags=["design"])
+
+
+@router.post("/preview")
+async def preview(request: Request, user: ProvisionedUser, tasks: TasksDep) -> dict[str, Any]:
+    """Start a design_preview task speaking `text` in a voice described by `instruct`."""
+    return await start_preview(tasks, user.id, await read_json_object(request))
+
+
+@router.post("")
+async def save(
+    request: Request, user: ProvisionedUser, session: SessionDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Save a chosen preview (multipart: name, text, language, instruct, audio) as a voice."""
+    async with read_form(request, settings.max_upload_bytes) as form:
+        text, language, instruct = validate_design(
+            text_field(form, "text"), text_field(form, "language"), text_field(form, "instruct")
+        )
+        named = validate_voice_fields(text_field(form, "name"), language, text, instruct)
+        fields = VoiceFields(named.name, language, text, instruct)
+        audio = file_field(form, "audio")
+        if audio is None:
+            raise BadRequest("Please attach the chosen preview as `audio`.")
+        async with scratch_dir(settings.data_dir / "tmp") as tmp:
+            await save_upload(audio, tmp / "upload", settings.max_upload_bytes)
+            voice = await create_voice(
+                session,
+                get_storage(request),
+                settings,
+                user.id,
+                fields,
+                tmp / "upload",
+                source=VoiceSource.DESIGNED,
+            )
+    return {
+        "id": voice.id,
+        "name": voice.name,
+        "description": voice.description,
+        "language": voice.language,
+        "source": voice.source,
+        "preview_url": f"/api/voices/{voice.id}/preview",
+    }

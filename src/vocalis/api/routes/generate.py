@@ -1,0 +1,22 @@
+"""Starting a generation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from vocalis.api.body import read_json_object
+from vocalis.api.deps import ProvisionedUser, SessionDep, TasksDep
+from vocalis.api.generations import start_generation
+
+router = APIRouter(prefix="/api", tags=["generate"])
+
+
+@router.post("/generate")
+async def generate(
+    request: Request, user: ProvisionedUser, session: SessionDep, tasks: TasksDep
+) -> dict[str, Any]:
+    """Start speaking `text` in a voice; poll the returned task for the audio."""
+    body = await read_json_object(request)
+    return await start_generation(session, tasks, user.id, body)

@@ -1,0 +1,67 @@
+"""Tasks: the job feed, the poll that advances a task, cancel, delete, preview audio."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
+
+from vocalis.api.deps import CurrentUser, SettingsDep, TasksDep, get_storage, parse_id
+from vocalis.api.errors import NotFound
+from vocalis.api.task_feed import list_tasks
+from vocalis.api.tasks import result_key
+from vocalis.api.views import task_json
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+
+
+@router.get("")
+async def feed(
+    user: CurrentUser,
+    tasks: TasksDep,
+    status: Literal["active", "terminal", "all"] = "all",
+    type: Literal["generate", "design_preview"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    before: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict[str, Any]:
+    """The job feed: the user's tasks, newest first, paged by the `before` cursor."""
+    rows, next_before = await list_tasks(
+        tasks.db, user.id, status=status, type_=type, limit=limit, before=before
+    )
+    return {"tasks": [task_json(r) for r in rows], "next_before": next_before}
+
+
+@router.get("/{task_id}")
+async def poll(task_id: str, user: CurrentUser, tasks: TasksDep) -> dict[str, Any]:
+    """Poll a task: one job-status check that advances it (and stores the audio when done)."""
+    return task_json(await tasks.poll(parse_id(task_id), user.id))
+
+
+@router.post("/{task_id}/cancel")
+async def cancel(task_id: str, user: CurrentUser, tasks: TasksDep) -> dict[str, Any]:
+    """Cancel a pending or processing task."""
+    task_id = parse_id(task_id)
+    await tasks.cancel(task_id, user.id)
+    return {"cancelled": True, "task_id": task_id}
+
+
+@router.delete("/{task_id}")
+async def delete(task_id: str, user: CurrentUser, tasks: TasksDep) -> dict[str, bool]:
+    """Delete a task (cancelling it first if it is still running)."""
+    await tasks.delete(parse_id(task_id), user.id)
+    return {"ok": True}
+
+
+@router.get("/{task_id}/audio")
+async def audio(
+    task_id: str, request: Request, user: CurrentUser, tasks: TasksDep, settings: SettingsDep
+) -> RedirectResponse:
+    """Redirect to the audio a completed task produced (design previews)."""
+    task = await tasks.load_owned(parse_id(task_id), user.id)
+    if task["status"] != "completed" or not task["result"]:
+        raise NotFound("Task audio not available.")
+    url = await get_storage(request).signed_url(
+        result_key(task), expires_in=settings.signed_url_seconds
+    )
+    return RedirectResponse(url, status_code=302)

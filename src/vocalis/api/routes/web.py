@@ -1,0 +1,36 @@
+"""The web app: static files under /assets, index.html for every client-side route."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from vocalis.api.errors import NotFound
+
+WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+CLIENT_ROUTES = ("clone", "design", "generate", "voices", "history", "tasks", "account", "signin")
+
+router = APIRouter(include_in_schema=False)
+router.mount("/assets", StaticFiles(directory=WEB_ROOT, check_dir=False), name="assets")
+
+
+def _index() -> FileResponse:
+    index = WEB_ROOT / "index.html"
+    if not index.is_file():
+        raise NotFound("The web app is not installed.")
+    return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/")
+async def home() -> FileResponse:
+    return _index()
+
+
+@router.get("/{page}")
+async def client_route(page: str) -> FileResponse:
+    if page not in CLIENT_ROUTES:
+        raise NotFound()
+    return _index()

@@ -1,0 +1,94 @@
+"""The local worker `vocalis serve` starts when no VOCALIS_WORKER_URL is configured.
+
+A child process on a free loopback port with a generated token, restarted if it dies and
+stopped when serve exits, so one command gives a working product.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+log = logging.getLogger("vocalis")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class EmbeddedWorker:
+    def __init__(self, data_dir: Path):
+        self.port = free_port()
+        self.token = secrets.token_urlsafe(32)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._results = data_dir / "worker"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._watcher = threading.Thread(target=self._supervise, name="worker-watch", daemon=True)
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "VOCALIS_WORKER_TOKEN": self.token,
+            "VOCALIS_WORKER_RESULTS_DIR": str(self._results),
+        }
+        command = [sys.executable, "-m", "vocalis.cli", "worker", "--host", "127.0.0.1"]
+        return subprocess.Popen([*command, "--port", str(self.port), "--engine", "local"], env=env)
+
+    def start(self, wait_seconds: float = 60.0) -> None:
+        self._process = self._spawn()
+        self._watcher.start()
+        self.wait_healthy(wait_seconds)
+
+    def wait_healthy(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        request = urllib.request.Request(
+            f"{self.url}/v1/health", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.2)
+        log.warning("the local worker did not answer within %.0f s", seconds)
+        return False
+
+    def _supervise(self) -> None:
+        backoff = 1.0
+        while not self._stopping.is_set():
+            process = self._process
+            if process is None:
+                return
+            code = process.wait()
+            if self._stopping.is_set():
+                return
+            log.warning("local worker exited with %s; restarting in %.0f s", code, backoff)
+            if self._stopping.wait(backoff):
+                return
+            backoff = min(backoff * 2, 30.0)
+            self._process = self._spawn()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,141 @@
+"""A scriptable job-protocol peer for fault tests: the real worker cannot be told to fail a
+status check, forget a job, or be slow to hand over a result on cue. Speaks protocol v1 shapes
+(validated with the shared wire models) and counts what the API asked of it."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+import struct
+import wave
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from vocalis.protocol import JobRequest, JobStatus
+
+
+def tone_wav(seconds: float = 1.0, rate: int = 24000) -> bytes:
+    samples = int(seconds * rate)
+    frames = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * i / rate)))
+        for i in range(samples)
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return out.getvalue()
+
+
+@dataclass
+class Job:
+    request: dict[str, Any]
+    status: str = "running"
+    progress: float | None = 0.0
+    error: str | None = None
+
+
+@dataclass
+class Peer:
+    jobs: dict[str, Job] = field(default_factory=dict)
+    calls: Counter[str] = field(default_factory=Counter)
+    submit_fails: int = 0  # the next N submissions answer 503
+    status_fails: int = 0  # the next N status checks answer 500
+    result_fails: int = 0  # the next N result downloads answer 500
+    result_delay: float = 0.0  # seconds each result download stalls before answering
+    forget_jobs: bool = False  # status answers 404 for every job (the worker restarted)
+    result: bytes = field(default_factory=tone_wav)
+    submitted: list[dict[str, Any]] = field(default_factory=list)
+    next_id: int = 0
+
+    def complete_all(self) -> None:
+        for job in self.jobs.values():
+            job.status, job.progress = "completed", 1.0
+
+    def fail_all(self, error: str) -> None:
+        for job in self.jobs.values():
+            job.status, job.error = "failed", error
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/v1/jobs")
+        async def submit(request: Request) -> Response:
+            self.calls["submit"] += 1
+            body = await request.json()
+            JobRequest.model_validate(body)
+            if self.submit_fails:
+                self.submit_fails -= 1
+                return JSONResponse({"detail": "worker overloaded"}, status_code=503)
+            self.next_id += 1
+            job_id = f"job-{self.next_id}"
+            self.jobs[job_id] = Job(body)
+            self.submitted.append(body)
+            return JSONResponse({"job_id": job_id, "status": "queued"}, status_code=202)
+
+        @app.get("/v1/jobs/{job_id}")
+        async def status(job_id: str) -> Response:
+            self.calls["status"] += 1
+            if self.status_fails:
+                self.status_fails -= 1
+                return JSONResponse({"detail": "boom"}, status_code=500)
+            job = self.jobs.get(job_id)
+            if job is None or self.forget_jobs:
+                return JSONResponse({"detail": "unknown job"}, status_code=404)
+            body = JobStatus(
+                job_id=job_id,
+                status=job.status,
+                result_ready=job.status == "completed",
+                elapsed_seconds=1.5,
+                progress=job.progress,
+                error=job.error,
+            )
+            return Response(body.model_dump_json(), media_type="application/json")
+
+        @app.get("/v1/jobs/{job_id}/result")
+        async def result(job_id: str) -> Response:
+            self.calls["result"] += 1
+            if self.result_delay:
+                await asyncio.sleep(self.result_delay)
+            if self.result_fails:
+                self.result_fails -= 1
+                return JSONResponse({"detail": "boom"}, status_code=500)
+            job = self.jobs.get(job_id)
+            if job is None:
+                return JSONResponse({"detail": "unknown job"}, status_code=404)
+            if job.status != "completed":
+                return JSONResponse({"detail": "not ready"}, status_code=409)
+            return Response(self.result, media_type="audio/wav")
+
+        @app.post("/v1/jobs/{job_id}/cancel")
+        async def cancel(job_id: str) -> Response:
+            self.calls["cancel"] += 1
+            job = self.jobs.get(job_id)
+            if job is None:
+                return JSONResponse({"detail": "unknown job"}, status_code=404)
+            if job.status in ("queued", "running"):
+                job.status = "cancelled"
+            return JSONResponse({"job_id": job_id, "status": job.status})
+
+        @app.get("/v1/health")
+        async def health() -> Response:
+            return JSONResponse(
+                {
+                    "engine": "peer",
+                    "languages": [],
+                    "sample_rate": 24000,
+                    "queue_depth": 0,
+                    "running": 0,
+                    "capacity": 8,
+                    "concurrency": 1,
+                }
+            )
+
+        return app

@@ -1,0 +1,188 @@
+"""Every protected route: 401 without a token (before any validation), 404 for another user's
+ids, and never a 5xx for hostile ids or parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.protocol_peer import Peer
+from tests.conftest import SignedIn
+
+PROTECTED = [
+    ("PATCH", "/api/profile"),
+    ("POST", "/api/clone"),
+    ("POST", "/api/clone/upload-url"),
+    ("POST", "/api/clone/finalize"),
+    ("GET", "/api/voices"),
+    ("GET", "/api/voices/{voice}/preview"),
+    ("DELETE", "/api/voices/{voice}"),
+    ("POST", "/api/voices/design/preview"),
+    ("POST", "/api/voices/design"),
+    ("POST", "/api/generate"),
+    ("GET", "/api/tasks"),
+    ("GET", "/api/tasks/{task}"),
+    ("POST", "/api/tasks/{task}/cancel"),
+    ("DELETE", "/api/tasks/{task}"),
+    ("GET", "/api/tasks/{task}/audio"),
+    ("GET", "/api/generations"),
+    ("GET", "/api/generations/{generation}/audio"),
+    ("DELETE", "/api/generations/{generation}"),
+    ("POST", "/api/generations/{generation}/regenerate"),
+]
+BY_ID = [(m, p) for m, p in PROTECTED if "{" in p]
+HOSTILE_IDS = [
+    "not-a-uuid",
+    "1",
+    "' OR 1=1 --",
+    "%00",
+    "..%2F..%2Fetc%2Fpasswd",
+    "x" * 5000,
+    "\u202eevil",
+    "00000000-0000-0000-0000-000000000000",
+]
+
+
+def fill(path: str, ids: dict[str, str]) -> str:
+    return path.format(**ids)
+
+
+@pytest.fixture
+async def owned(
+    client: httpx.AsyncClient, user: SignedIn, make_voice: Any, peer: Peer
+) -> dict[str, str]:
+    voice = await make_voice(user)
+    started = (
+        await client.post(
+            "/api/generate",
+            headers=user.headers,
+            json={"voice_id": voice, "text": "Hi", "language": "Auto"},
+        )
+    ).json()
+    return {"voice": voice, "task": started["task_id"], "generation": started["generation_id"]}
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+@pytest.mark.parametrize("auth", [None, "Bearer", "Bearer not.a.jwt", "Basic dXNlcjpwYXNz"])
+async def test_no_or_bad_token_is_401_before_validation(
+    client: httpx.AsyncClient, method: str, path: str, auth: str | None
+) -> None:
+    ids = {"voice": "x", "task": "x", "generation": "x"}
+    headers = {"Content-Type": "application/json"} | ({"Authorization": auth} if auth else {})
+    response = await client.request(method, fill(path, ids), headers=headers, content=b"{not json")
+    assert response.status_code == 401, response.text
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(("method", "path"), BY_ID)
+async def test_another_users_ids_are_404(
+    client: httpx.AsyncClient,
+    owned: dict[str, str],
+    other_user: SignedIn,
+    user: SignedIn,
+    method: str,
+    path: str,
+) -> None:
+    response = await client.request(method, fill(path, owned), headers=other_user.headers)
+    assert response.status_code == 404, response.text
+    # and the owner still sees everything intact
+    assert (
+        await client.get(f"/api/tasks/{owned['task']}", headers=user.headers)
+    ).status_code == 200
+    voices = (await client.get("/api/voices", headers=user.headers)).json()["voices"]
+    assert [v["id"] for v in voices] == [owned["voice"]]
+
+
+async def test_generating_with_another_users_voice_is_404(
+    client: httpx.AsyncClient, owned: dict[str, str], other_user: SignedIn
+) -> None:
+    response = await client.post(
+        "/api/generate", headers=other_user.headers, json={"voice_id": owned["voice"], "text": "Hi"}
+    )
+    assert response.status_code == 404 and response.json()["detail"] == "Voice not found"
+
+
+@pytest.mark.parametrize(("method", "path"), BY_ID)
+@pytest.mark.parametrize("bad", HOSTILE_IDS)
+async def test_hostile_ids_are_404(
+    client: httpx.AsyncClient, user: SignedIn, method: str, path: str, bad: str
+) -> None:
+    ids = {"voice": bad, "task": bad, "generation": bad}
+    response = await client.request(method, fill(path, ids), headers=user.headers)
+    assert response.status_code == 404, response.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/voices?page=0",
+        "/api/voices?page=abc",
+        "/api/voices?per_page=101",
+        "/api/voices?per_page=-1",
+        "/api/voices?page=99999999999999999999",
+        "/api/voices?source=cloned",
+        "/api/voices?search=%25%27%22%5C_",
+        "/api/generations?status=done",
+        "/api/generations?per_page=0",
+        "/api/tasks?status=running",
+        "/api/tasks?limit=51",
+        "/api/tasks?type=other",
+        "/api/tasks?before=%FF%FE",
+        "/api/tasks?before=MjAyNi0xMS0yNH5h",
+    ],
+)
+async def test_hostile_parameters_are_4xx_never_5xx(
+    client: httpx.AsyncClient, user: SignedIn, query: str
+) -> None:
+    response = await client.get(query, headers=user.headers)
+    assert response.status_code in (200, 400), response.text
+    assert "detail" in response.json() or response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"null",
+        b"[]",
+        b'"text"',
+        b"{bad json",
+        b'{"voice_id": 5, "text": "hi"}',
+        b'{"voice_id": "f47ac10b-58cc-4372-a567-0e02b2c3d479", "text": ["a"]}',
+        b'{"voice_id": "f47ac10b-58cc-4372-a567-0e02b2c3d479", "text": "hi", "language": {"a": 1}}',
+        b'{"voice_id": "\\ud800", "text": "hi"}',
+    ],
+)
+async def test_hostile_generate_bodies_are_4xx(
+    client: httpx.AsyncClient, user: SignedIn, body: bytes
+) -> None:
+    response = await client.post(
+        "/api/generate", headers=user.headers | {"Content-Type": "application/json"}, content=body
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["detail"]
+
+
+async def test_generate_validation_messages_in_order(
+    client: httpx.AsyncClient, user: SignedIn, make_voice: Any
+) -> None:
+    async def detail(body: Any) -> tuple[int, str]:
+        response = await client.post("/api/generate", headers=user.headers, json=body)
+        return response.status_code, response.json()["detail"]
+
+    voice = await make_voice(user)
+    missing = "0b5e9c36-4e0a-4c1b-9a52-6a0b8f1e2d3c"
+    assert await detail({"text": "x"}) == (400, "Please select a voice")
+    assert await detail({"voice_id": "nope", "text": ""}) == (400, "Invalid voice_id")
+    assert await detail({"voice_id": voice, "text": "   "}) == (400, "Please enter text to speak")
+    assert await detail({"voice_id": voice, "text": "a" * 10001}) == (
+        400,
+        "Text cannot exceed 10000 characters",
+    )
+    assert await detail({"voice_id": voice, "text": "hi", "language": "Klingon"}) == (
+        400,
+        "Unsupported language: Klingon",
+    )
+    assert await detail({"voice_id": missing, "text": "hi"}) == (404, "Voice not found")

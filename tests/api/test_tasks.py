@@ -1,0 +1,340 @@
+"""The task state machine through the HTTP API, against a scripted protocol peer."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from tests.api.protocol_peer import Peer
+from tests.conftest import SignedIn
+from vocalis.api.config import Settings
+from vocalis.api.models import Generation, Task, TaskStatus, utcnow
+from vocalis.api.reconciler import reconcile_once
+from vocalis.api.tasks import ALLOWED, transition
+
+
+async def generate(
+    client: httpx.AsyncClient, user: SignedIn, voice_id: str, text: str = "Hi."
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/generate",
+        headers=user.headers,
+        json={"voice_id": voice_id, "text": text, "language": "English"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def poll(client: httpx.AsyncClient, user: SignedIn, task_id: str) -> dict[str, Any]:
+    response = await client.get(f"/api/tasks/{task_id}", headers=user.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def stored_generations(settings: Settings) -> list[Path]:
+    return sorted((settings.data_dir / "storage" / "generations").rglob("*.wav"))
+
+
+async def test_happy_path_generate_poll_audio_history(
+    client, user, make_voice, peer: Peer, settings
+) -> None:
+    voice_id = await make_voice(user)
+    started = await generate(client, user, voice_id, "Hello world.")
+    assert started["status"] == "processing" and started["is_long_running"] is True
+    assert started["estimated_duration_minutes"] == 0.1
+    assert peer.submitted[0]["type"] == "clone" and peer.submitted[0]["ref_text"] == "Hello there."
+
+    running = await poll(client, user, started["task_id"])
+    assert running["status"] == "processing"
+    assert running["modal_status"] == "running" and running["modal_poll_count"] == 1
+    assert "result" not in running
+
+    peer.complete_all()
+    done = await poll(client, user, started["task_id"])
+    assert done["status"] == "completed"
+    assert done["result"] == {"audio_url": f"/api/generations/{started['generation_id']}/audio"}
+    assert done["modal_poll_count"] == 2 and done["progress"] == 1.0
+
+    again = await poll(client, user, started["task_id"])  # terminal: answered from the database
+    assert again["modal_poll_count"] == 2 and peer.calls["status"] == 2
+
+    redirect = await client.get(done["result"]["audio_url"], headers=user.headers)
+    assert redirect.status_code == 302
+    audio = await client.get(redirect.headers["location"])
+    assert audio.status_code == 200 and audio.content == peer.result
+
+    history = (await client.get("/api/generations", headers=user.headers)).json()
+    [generation] = history["generations"]
+    assert generation["status"] == "completed" and generation["voice_name"] == "Narrator"
+    assert generation["duration_seconds"] == pytest.approx(1.0, abs=0.01)
+    assert generation["generation_time_seconds"] == 1.5 and generation["completed_at"]
+
+
+async def test_concurrent_polls_finalize_exactly_once(
+    client, user, make_voice, peer: Peer, settings
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.complete_all()
+    peer.result_delay = 0.3  # keep the first finalizer busy while the others arrive
+    results = await asyncio.gather(*(poll(client, user, started["task_id"]) for _ in range(40)))
+    assert peer.calls["result"] == 1
+    assert len(stored_generations(settings)) == 1
+    assert {r["status"] for r in results} <= {"processing", "completed"}
+    final = await poll(client, user, started["task_id"])
+    assert final["status"] == "completed" and final["modal_poll_count"] == 40
+    assert peer.calls["result"] == 1
+
+
+@pytest.mark.parametrize("cancel_after", [0.0, 0.15, 0.6])
+async def test_cancel_racing_finalization_is_consistent(
+    client, user, make_voice, peer: Peer, settings, cancel_after: float
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.complete_all()
+    peer.result_delay = 0.3
+
+    async def cancel_later() -> int:
+        await asyncio.sleep(cancel_after)
+        response = await client.post(
+            f"/api/tasks/{started['task_id']}/cancel", headers=user.headers
+        )
+        return response.status_code
+
+    _, cancel_status = await asyncio.gather(poll(client, user, started["task_id"]), cancel_later())
+    final = await poll(client, user, started["task_id"])
+    generation = (await client.get("/api/generations", headers=user.headers)).json()["generations"][
+        0
+    ]
+    if final["status"] == "cancelled":
+        assert cancel_status == 200
+        assert stored_generations(settings) == []
+        assert generation["status"] == "cancelled"
+    else:
+        assert final["status"] == "completed" and cancel_status == 400
+        assert len(stored_generations(settings)) == 1
+        assert generation["status"] == "completed"
+
+
+async def test_worker_failure_fails_task_and_generation(
+    client, user, make_voice, peer: Peer
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.fail_all("Reference audio could not be decoded.")
+    failed = await poll(client, user, started["task_id"])
+    assert (
+        failed["status"] == "failed" and failed["error"] == "Reference audio could not be decoded."
+    )
+    generation = (await client.get("/api/generations", headers=user.headers)).json()["generations"][
+        0
+    ]
+    assert generation["status"] == "failed"
+    assert generation["error_message"] == "Reference audio could not be decoded."
+
+
+async def test_submit_failure_is_502_and_leaves_failed_rows(
+    client, user, make_voice, peer: Peer
+) -> None:
+    voice_id = await make_voice(user)
+    peer.submit_fails = 1
+    response = await client.post(
+        "/api/generate",
+        headers=user.headers,
+        json={"voice_id": voice_id, "text": "Hi", "language": "Auto"},
+    )
+    assert response.status_code == 502 and "Could not start synthesis" in response.json()["detail"]
+    feed = (await client.get("/api/tasks", headers=user.headers)).json()["tasks"]
+    assert [t["status"] for t in feed] == ["failed"]
+    generation = (await client.get("/api/generations", headers=user.headers)).json()["generations"][
+        0
+    ]
+    assert generation["status"] == "failed"
+
+
+async def test_transient_status_error_changes_nothing_then_repeated_errors_fail(
+    client, user, make_voice, peer: Peer, settings
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.status_fails = 1
+    blip = await poll(client, user, started["task_id"])
+    assert blip["status"] == "processing" and blip["modal_status"] == "status_error"
+    recovered = await poll(client, user, started["task_id"])
+    assert recovered["status"] == "processing" and recovered["modal_status"] == "running"
+
+    peer.status_fails = settings.status_error_limit
+    for _ in range(settings.status_error_limit - 1):
+        assert (await poll(client, user, started["task_id"]))["status"] == "processing"
+    failed = await poll(client, user, started["task_id"])
+    assert failed["status"] == "failed" and "Lost contact" in failed["error"]
+
+
+async def test_lost_job_is_resubmitted_once_then_fails(
+    client, user, make_voice, peer: Peer
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.forget_jobs = True
+    resubmitted = await poll(client, user, started["task_id"])
+    assert resubmitted["status"] == "processing" and peer.calls["submit"] == 2
+    peer.forget_jobs = False
+    assert (await poll(client, user, started["task_id"]))["modal_status"] == "running"
+
+    peer.forget_jobs = True
+    failed = await poll(client, user, started["task_id"])
+    assert failed["status"] == "failed" and "lost this job" in failed["error"]
+    assert peer.calls["submit"] == 2
+
+
+async def test_deadline_fails_task_and_cancels_job(
+    client, user, make_voice, peer: Peer, app
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    async with app.state.db.engine.begin() as conn:  # move the deadline into the past
+        await conn.execute(
+            update(Task.__table__)
+            .where(Task.__table__.c.id == started["task_id"])
+            .values(deadline_at=Task.__table__.c.created_at)
+        )
+    failed = await poll(client, user, started["task_id"])
+    assert failed["status"] == "failed" and failed["error"].startswith("Timed out")
+    await app.state.tasks.drain()
+    assert peer.calls["cancel"] == 1 and peer.calls["status"] == 0
+
+
+async def test_reconciler_completes_a_task_nobody_polls(
+    client, user, make_voice, peer: Peer, app, settings
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.complete_all()
+    table = Task.__table__
+    async with app.state.db.engine.begin() as conn:  # as if created a while ago
+        await conn.execute(
+            update(table)
+            .where(table.c.id == started["task_id"])
+            .values(created_at=utcnow() - timedelta(minutes=1), last_checked_at=None)
+        )
+    assert await reconcile_once(app.state.tasks, interval=5.0) == 1
+    assert await reconcile_once(app.state.tasks, interval=5.0) == 0  # checked just now: skipped
+    async with app.state.db.sessions() as session:
+        task = await session.get(Task, started["task_id"])
+        generation = await session.get(Generation, started["generation_id"])
+    assert task is not None and task.status == "completed"
+    assert generation is not None and generation.audio_object_key
+    assert len(stored_generations(settings)) == 1
+
+
+async def test_active_task_cap_is_409(client, user, make_voice, settings) -> None:
+    voice_id = await make_voice(user)
+    for _ in range(settings.max_active_tasks):
+        await generate(client, user, voice_id)
+    response = await client.post(
+        "/api/generate", headers=user.headers, json={"voice_id": voice_id, "text": "One more"}
+    )
+    assert response.status_code == 409 and "limit is 4" in response.json()["detail"]
+
+
+async def test_cancel_then_terminal_cancel_is_400(client, user, make_voice, peer: Peer) -> None:
+    started = await generate(client, user, await make_voice(user))
+    response = await client.post(f"/api/tasks/{started['task_id']}/cancel", headers=user.headers)
+    assert response.json() == {"cancelled": True, "task_id": started["task_id"]}
+    assert peer.jobs["job-1"].status == "cancelled"
+    again = await client.post(f"/api/tasks/{started['task_id']}/cancel", headers=user.headers)
+    assert (
+        again.status_code == 400
+        and again.json()["detail"] == "Cannot cancel task with status: cancelled"
+    )
+
+
+async def test_design_preview_is_submitted_once_however_often_polled(
+    client, user, peer: Peer, app
+) -> None:
+    response = await client.post(
+        "/api/voices/design/preview",
+        headers=user.headers,
+        json={"text": "Good morning.", "language": "English", "instruct": "a calm deep male voice"},
+    )
+    assert response.status_code == 200 and response.json()["status"] == "pending"
+    task_id = response.json()["task_id"]
+    await asyncio.gather(*(poll(client, user, task_id) for _ in range(10)))
+    await app.state.tasks.drain()
+    await asyncio.gather(*(poll(client, user, task_id) for _ in range(10)))
+    assert peer.calls["submit"] == 1 and peer.submitted[0]["type"] == "design"
+    peer.complete_all()
+    done = await poll(client, user, task_id)
+    assert (
+        done["status"] == "completed"
+        and done["result"]["audio_url"] == f"/api/tasks/{task_id}/audio"
+    )
+    audio = await client.get(done["result"]["audio_url"], headers=user.headers)
+    assert audio.status_code == 302
+
+
+async def test_task_feed_filters_and_cursor(client, user, make_voice, peer: Peer) -> None:
+    voice_id = await make_voice(user)
+    ids = [(await generate(client, user, voice_id))["task_id"] for _ in range(3)]
+    await client.post(f"/api/tasks/{ids[0]}/cancel", headers=user.headers)
+    active = (await client.get("/api/tasks?status=active", headers=user.headers)).json()
+    assert [t["id"] for t in active["tasks"]] == ids[:0:-1]
+    first = (await client.get("/api/tasks?limit=2", headers=user.headers)).json()
+    assert [t["id"] for t in first["tasks"]] == [ids[2], ids[1]] and first["next_before"]
+    rest = (
+        await client.get(
+            "/api/tasks", params={"limit": 2, "before": first["next_before"]}, headers=user.headers
+        )
+    ).json()
+    assert [t["id"] for t in rest["tasks"]] == [ids[0]] and rest["next_before"] is None
+    bad = await client.get("/api/tasks?before=garbage", headers=user.headers)
+    assert bad.status_code == 400
+
+
+async def test_delete_task_and_generation(client, user, make_voice, peer: Peer, settings) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.complete_all()
+    await poll(client, user, started["task_id"])
+    assert len(stored_generations(settings)) == 1
+    gen = await client.delete(f"/api/generations/{started['generation_id']}", headers=user.headers)
+    assert gen.json() == {"ok": True} and stored_generations(settings) == []
+    task = await client.delete(f"/api/tasks/{started['task_id']}", headers=user.headers)
+    assert task.json() == {"ok": True}
+    assert (
+        await client.get(f"/api/tasks/{started['task_id']}", headers=user.headers)
+    ).status_code == 404
+
+
+async def test_regenerate_prefills_generate(client, user, make_voice, peer: Peer) -> None:
+    voice_id = await make_voice(user)
+    started = await generate(client, user, voice_id, "Say it again & again?")
+    response = await client.post(
+        f"/api/generations/{started['generation_id']}/regenerate", headers=user.headers
+    )
+    body = response.json()
+    assert body["voice_id"] == voice_id and body["text"] == "Say it again & again?"
+    assert (
+        body["redirect_url"]
+        == f"/generate?voice={voice_id}&text=Say+it+again+%26+again%3F&language=English"
+    )
+
+
+@pytest.mark.parametrize("to", list(TaskStatus))
+@pytest.mark.parametrize("source", list(TaskStatus))
+async def test_transition_table(
+    app, user, make_voice, client, peer: Peer, source: TaskStatus, to: TaskStatus
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    table = Task.__table__
+    async with app.state.db.engine.begin() as conn:
+        await conn.execute(
+            update(table).where(table.c.id == started["task_id"]).values(status=source.value)
+        )
+        if to in ALLOWED:
+            won = await transition(conn, started["task_id"], to)
+        else:
+            won = False  # nothing enters PENDING: tasks are born pending
+        status = await conn.scalar(select(table.c.status).where(table.c.id == started["task_id"]))
+    expected = to in ALLOWED and source in ALLOWED[to]
+    assert won is expected
+    assert status == (to.value if expected else source.value)
