@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from tests.api.protocol_peer import Peer
 from tests.conftest import SignedIn
@@ -319,22 +320,55 @@ async def test_regenerate_prefills_generate(client, user, make_voice, peer: Peer
     )
 
 
-@pytest.mark.parametrize("to", list(TaskStatus))
-@pytest.mark.parametrize("source", list(TaskStatus))
-async def test_transition_table(
-    app, user, make_voice, client, peer: Peer, source: TaskStatus, to: TaskStatus
-) -> None:
-    started = await generate(client, user, await make_voice(user))
+async def test_transition_table_covers_every_pair(app, user) -> None:
+    """Every (from, to) pair: the compare-and-set wins exactly for the allowed sources."""
     table = Task.__table__
+    outcomes = {}
     async with app.state.db.engine.begin() as conn:
-        await conn.execute(
-            update(table).where(table.c.id == started["task_id"]).values(status=source.value)
-        )
-        if to in ALLOWED:
-            won = await transition(conn, started["task_id"], to)
-        else:
-            won = False  # nothing enters PENDING: tasks are born pending
-        status = await conn.scalar(select(table.c.status).where(table.c.id == started["task_id"]))
-    expected = to in ALLOWED and source in ALLOWED[to]
-    assert won is expected
-    assert status == (to.value if expected else source.value)
+        for source in TaskStatus:
+            for to in TaskStatus:
+                task_id = str(uuid.uuid4())
+                now = utcnow()
+                await conn.execute(
+                    insert(table).values(
+                        id=task_id,
+                        user_id=user.id,
+                        type="generate",
+                        status=source.value,
+                        job_request={},
+                        metadata={},
+                        attempts=0,
+                        status_errors=0,
+                        poll_count=0,
+                        deadline_at=now,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                # nothing enters PENDING: tasks are born pending
+                won = await transition(conn, task_id, to) if to in ALLOWED else False
+                status = await conn.scalar(select(table.c.status).where(table.c.id == task_id))
+                outcomes[(source, to)] = (won, status)
+    for (source, to), (won, status) in outcomes.items():
+        expected = to in ALLOWED and source in ALLOWED[to]
+        assert won is expected, (source, to)
+        assert status == (to.value if expected else source.value), (source, to)
+
+
+async def test_api_restart_mid_generation_loses_nothing(
+    settings, user, make_voice, client, peer: Peer, worker_transport, app
+) -> None:
+    from vocalis.api.app import create_app
+
+    started = await generate(client, user, await make_voice(user))
+    # A second API process (a restart, or another replica) with nothing in memory finishes it.
+    fresh = create_app(settings, worker_transport=worker_transport)
+    async with fresh.router.lifespan_context(fresh):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=fresh), base_url="http://t"
+        ) as other:
+            assert (await poll(other, user, started["task_id"]))["status"] == "processing"
+            peer.complete_all()
+            done = await poll(other, user, started["task_id"])
+    assert done["status"] == "completed" and len(stored_generations(settings)) == 1
+    assert (await poll(client, user, started["task_id"]))["status"] == "completed"
