@@ -119,8 +119,9 @@ def parse_id(raw: str) -> str:
 
 async def get_owned(session: AsyncSession, model: type[M], raw_id: str, user: AuthUser) -> M:
     """The row with this id belonging to this user, or NotFound (never 403 for foreign ids)."""
-    row = await session.scalar(
-        select(model).where(model.id == parse_id(raw_id), model.user_id == user.id)  # type: ignore[attr-defined]
+    owned: Any = model  # every owned model has `id` and `user_id` columns
+    row: M | None = await session.scalar(
+        select(owned).where(owned.id == parse_id(raw_id), owned.user_id == user.id)
     )
     if row is None:
         raise NotFound(f"{model.__name__} not found.")

@@ -14,10 +14,10 @@ import logging
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import anyio
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vocalis.api.config import Settings
@@ -41,8 +41,8 @@ from vocalis.protocol import JobStatus
 
 log = logging.getLogger(__name__)
 
-T = Task.__table__
-G = Generation.__table__
+T = cast(Table, Task.__table__)
+G = cast(Table, Generation.__table__)
 ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
 TERMINAL = tuple(s.value for s in TERMINAL_STATUSES)
 
