@@ -52,7 +52,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     password = args.password or getpass.getpass("Password (min 8 characters): ")
     settings = _settings(args)
 
-    async def create() -> str:
+    async def create() -> tuple[str, str]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = create_database(settings.resolved_database_url)
         try:
@@ -60,16 +60,16 @@ def cmd_user_create(args: argparse.Namespace) -> int:
                 await upgrade(db)
             async with db.sessions() as session:
                 user = await create_user(session, args.email, password)
-                return user.id
+                return user.id, user.email
         finally:
             await db.dispose()
 
     try:
-        user_id = asyncio.run(create())
+        user_id, email = asyncio.run(create())
     except AppError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 1
-    print(f"created user {args.email} ({user_id})")
+    print(f"created user {email} ({user_id})")
     return 0
 
 
@@ -90,7 +90,11 @@ def cmd_say(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vocalis", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="vocalis",
+        description="Vocalis: a self-hostable voice-cloning studio and API. "
+        "Start with `vocalis serve` and open the printed URL.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser(
