@@ -110,9 +110,11 @@ def test_serve_embedded_end_to_end(
 
     workers = worker_pids(process.pid)
     assert workers, "serve started no worker process"
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGTERM)  # what a service manager sends
     process.wait(timeout=30)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 20  # the worker shuts down gracefully: slots stop first
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.2)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], (
         "the worker outlived serve"
     )

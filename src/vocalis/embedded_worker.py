@@ -6,9 +6,12 @@ stopped when serve exits, so one command gives a working product.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +22,15 @@ import urllib.request
 from pathlib import Path
 
 log = logging.getLogger("vocalis")
+
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel send the worker SIGTERM when serve dies, however it dies —
+    uvicorn re-raises SIGTERM after its shutdown, which skips serve's `finally` blocks."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -44,7 +56,11 @@ class EmbeddedWorker:
             "VOCALIS_WORKER_RESULTS_DIR": str(self._results),
         }
         command = [sys.executable, "-m", "vocalis.cli", "worker", "--host", "127.0.0.1"]
-        return subprocess.Popen([*command, "--port", str(self.port), "--engine", "local"], env=env)
+        return subprocess.Popen(
+            [*command, "--port", str(self.port), "--engine", "local"],
+            env=env,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+        )
 
     def start(self, wait_seconds: float = 60.0) -> None:
         self._process = self._spawn()

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 
 from vocalis.api.errors import NotFound
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 CLIENT_ROUTES = ("clone", "design", "generate", "voices", "history", "tasks", "account", "signin")
 
+
+class _Assets(StaticFiles):
+    """Static files that browsers revalidate (ETag) on every load, so an upgrade never runs a
+    mix of old and new modules from the cache."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 router = APIRouter(include_in_schema=False)
-router.mount("/assets", StaticFiles(directory=WEB_ROOT, check_dir=False), name="assets")
+router.mount("/assets", _Assets(directory=WEB_ROOT, check_dir=False), name="assets")
 
 
 def _index() -> FileResponse:

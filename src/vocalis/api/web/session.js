@@ -1,0 +1,192 @@
+// The signed-in session from /auth/v1, kept in localStorage so it survives reloads and is
+// shared by tabs. The access token is refreshed about a minute before it expires. The server
+// also sets an HttpOnly cookie on every sign-in and refresh, which is what lets <audio src>
+// and download links (which cannot send a header) fetch media.
+
+const KEY = "vocalis.session";
+const EARLY = 60; // seconds before expiry to refresh
+const listeners = new Set();
+
+let current = read();
+let timer = null;
+let refreshing = null;
+
+export class AuthError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function now() {
+  return Date.now() / 1000;
+}
+
+function read() {
+  try {
+    const session = JSON.parse(localStorage.getItem(KEY) || "null");
+    return session && session.access_token && session.refresh_token ? session : null;
+  } catch {
+    return null;
+  }
+}
+
+// Expiry by our own clock (received + expires_in), so a skewed server clock does not matter.
+function stamp(session) {
+  const ttl = Number(session.expires_in) || Math.max(0, session.expires_at - now());
+  return { ...session, local_expires_at: now() + ttl };
+}
+
+function expiresIn(session) {
+  return (session.local_expires_at ?? session.expires_at) - now();
+}
+
+function store(session, reason = null) {
+  const previous = current;
+  current = session;
+  if (session) localStorage.setItem(KEY, JSON.stringify(session));
+  else localStorage.removeItem(KEY);
+  schedule();
+  if (previous?.access_token !== session?.access_token) emit(previous, reason);
+}
+
+function emit(previous, reason) {
+  for (const fn of [...listeners]) fn(current, previous, reason);
+}
+
+function schedule() {
+  clearTimeout(timer);
+  if (!current) return;
+  const wait = Math.max(0, expiresIn(current) - EARLY) * 1000;
+  timer = setTimeout(() => refresh(current?.access_token).catch(() => {}), Math.min(wait, 2 ** 31 - 1));
+}
+
+export function getSession() {
+  return current;
+}
+
+export function currentUser() {
+  return current?.user ?? null;
+}
+
+export function isSignedIn() {
+  return current !== null;
+}
+
+/** fn(session, previous, reason) runs whenever the session starts, changes token, or ends. */
+export function onSessionChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+async function authPost(path, body, token) {
+  const headers = { "Content-Type": "application/json", Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, { method: "POST", headers, body: JSON.stringify(body ?? {}), credentials: "same-origin" });
+  } catch {
+    throw new AuthError("Cannot reach the server. Check your connection and try again.", 0);
+  }
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof data.detail === "string" ? data.detail : data.msg || data.error_description;
+    throw new AuthError(detail || `Request failed (${response.status}).`, response.status);
+  }
+  return data;
+}
+
+export async function signIn(email, password) {
+  store(stamp(await authPost("/auth/v1/token?grant_type=password", { email, password })));
+}
+
+export async function signUp(email, password) {
+  store(stamp(await authPost("/auth/v1/signup", { email, password })));
+}
+
+export async function signOut() {
+  let token = null;
+  try {
+    token = await accessToken();
+  } catch {
+    // signing out anyway
+  }
+  store(null, "signout");
+  if (token) {
+    // Revokes the refresh tokens and clears the media cookie; the local session is gone already.
+    await authPost("/auth/v1/logout", {}, token).catch(() => {});
+  }
+}
+
+/** The server no longer accepts our session (revoked, or signed out elsewhere). */
+export function expire() {
+  store(null, "expired");
+}
+
+function withLock(fn) {
+  // Refresh tokens rotate and reusing a rotated one revokes the whole family, so tabs must
+  // never refresh with the same token concurrently: one tab at a time, and the others adopt
+  // the session it stored.
+  if (navigator.locks?.request) return navigator.locks.request("vocalis-session-refresh", fn);
+  return fn();
+}
+
+/**
+ * Get a fresh access token. `stale` is the token we consider used up (expiring, or rejected
+ * with 401); if another tab already replaced it, its session is adopted instead.
+ */
+export function refresh(stale) {
+  if (refreshing) return refreshing;
+  refreshing = withLock(async () => {
+    const stored = read();
+    if (!stored) {
+      store(null, "elsewhere");
+      throw new AuthError("You are signed out.", 401);
+    }
+    if (stored.access_token !== stale && expiresIn(stored) > EARLY) {
+      store(stored);
+      return stored.access_token;
+    }
+    try {
+      const session = stamp(await authPost("/auth/v1/token?grant_type=refresh_token", { refresh_token: stored.refresh_token }));
+      store(session);
+      return session.access_token;
+    } catch (error) {
+      if (error.status === 400 || error.status === 401) store(null, "expired");
+      else {
+        clearTimeout(timer); // a network blip: try again shortly
+        timer = setTimeout(() => refresh(stale).catch(() => {}), 10000);
+      }
+      throw error;
+    }
+  }).finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+/** The access token to send as Bearer, refreshed first if it is about to expire. */
+export async function accessToken() {
+  if (!current) return null;
+  if (expiresIn(current) < EARLY / 2) return refresh(current.access_token);
+  return current.access_token;
+}
+
+// Another tab signed in, refreshed or signed out.
+window.addEventListener("storage", (event) => {
+  if (event.key !== KEY && event.key !== null) return;
+  const previous = current;
+  current = read();
+  schedule();
+  if (previous?.access_token !== current?.access_token) emit(previous, "elsewhere");
+});
+
+// Timers stall while a laptop sleeps or a tab is frozen: check again when we are back.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && current && expiresIn(current) < EARLY) {
+    refresh(current.access_token).catch(() => {});
+  }
+});
+
+schedule();
