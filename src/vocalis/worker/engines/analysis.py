@@ -1,0 +1,170 @@
+"""WORLD analysis and the voice profile: the statistics the voice matcher maps between.
+
+Everything runs at the local engine's rate (22 050 Hz) with a 5 ms frame period, so envelopes of
+a reference and of espeak's output share one frequency grid (FFT_SIZE // 2 + 1 bins) and can be
+compared bin by bin. A reference is analysed with Harvest (robust on real, noisy speech; cached
+per voice, so its cost is paid once); espeak's clean output with our own NCCF tracker
+(pitch.py), which is fast and, unlike DIO, does not drop voiced frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyloudnorm
+import pyworld
+from scipy.signal import welch
+
+from vocalis.worker.engines.pitch import track_f0
+
+F64 = npt.NDArray[np.float64]
+
+SAMPLE_RATE = 22_050
+FRAME_PERIOD_MS = 5.0
+FFT_SIZE = 1024  # CheapTrick's size for 22 050 Hz and its default 71 Hz floor
+BINS = FFT_SIZE // 2 + 1
+F0_FLOOR = 50.0
+F0_CEIL = 700.0
+# Aperiodicity is summarised in these bands (Hz): breathiness lives mostly below 4 kHz, and the
+# top band captures how noisy the "air" region is.
+AP_BANDS: tuple[tuple[float, float], ...] = ((0, 1000), (1000, 2000), (2000, 4000), (4000, 8000))
+# Gaps in voicing shorter than this are consonants inside speech, not pauses.
+_ARTICULATION_GAP_S = 0.15
+_EPS = 1e-12
+
+
+@dataclass
+class Features:
+    """WORLD parameters of one signal: F0 (Hz, 0 = unvoiced), envelope and aperiodicity."""
+
+    f0: F64
+    envelope: F64  # (frames, BINS) power spectrum
+    aperiodicity: F64  # (frames, BINS) in [0, 1]
+
+    @property
+    def voiced(self) -> npt.NDArray[np.bool_]:
+        return self.f0 > 0
+
+
+@dataclass
+class VoiceProfile:
+    """What makes a voice sound like itself, as far as a vocoder can move it."""
+
+    f0_median_hz: float  # of voiced frames
+    f0_log_spread: float  # robust std of ln F0 (IQR / 1.349)
+    envelope_db: F64  # (BINS,) mean log envelope of voiced frames, dB
+    envelope_std_db: F64  # (BINS,) its standard deviation over voiced frames, dB
+    aperiodicity_db: F64  # (len(AP_BANDS),) mean aperiodicity of voiced frames per band, dB
+    bandwidth_hz: float  # above this the recording holds (almost) nothing
+    loudness_lufs: float  # integrated (BS.1770) loudness
+    articulation_seconds: float  # voiced time with short gaps bridged: "time spent talking"
+
+    def to_arrays(self) -> dict[str, F64]:
+        return {
+            "scalars": np.array(
+                [
+                    self.f0_median_hz,
+                    self.f0_log_spread,
+                    self.bandwidth_hz,
+                    self.loudness_lufs,
+                    self.articulation_seconds,
+                ]
+            ),
+            "envelope_db": self.envelope_db,
+            "envelope_std_db": self.envelope_std_db,
+            "aperiodicity_db": self.aperiodicity_db,
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, F64]) -> VoiceProfile:
+        f0, spread, bandwidth, loudness, seconds = (float(v) for v in arrays["scalars"])
+        return cls(
+            f0, spread, arrays["envelope_db"], arrays["envelope_std_db"],
+            arrays["aperiodicity_db"], bandwidth, loudness, seconds,
+        )  # fmt: skip
+
+
+def frequencies() -> F64:
+    return np.arange(BINS, dtype=np.float64) * (SAMPLE_RATE / FFT_SIZE)
+
+
+def world_features(audio: npt.NDArray[np.floating], robust: bool = False) -> Features:
+    """WORLD analysis at SAMPLE_RATE; `robust` tracks F0 with Harvest (for real recordings)."""
+    x = np.ascontiguousarray(audio, dtype=np.float64)
+    if robust:
+        f0, times = pyworld.harvest(
+            x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_PERIOD_MS
+        )
+    else:
+        f0 = track_f0(x, SAMPLE_RATE, FRAME_PERIOD_MS, F0_FLOOR, F0_CEIL)
+        times = np.arange(len(f0)) * (FRAME_PERIOD_MS / 1000)
+        f0 = pyworld.stonemask(x, f0, times, SAMPLE_RATE)
+    envelope = pyworld.cheaptrick(x, f0, times, SAMPLE_RATE, fft_size=FFT_SIZE)
+    aperiodicity = pyworld.d4c(x, f0, times, SAMPLE_RATE, fft_size=FFT_SIZE)
+    return Features(f0, envelope, aperiodicity)
+
+
+def profile_of(audio: npt.NDArray[np.floating], features: Features) -> VoiceProfile | None:
+    """Summarise a recording; None when it holds too little voiced speech to say anything."""
+    voiced = features.voiced
+    if voiced.sum() < 20:  # 100 ms
+        return None
+    log_f0 = np.log(features.f0[voiced])
+    q1, median, q3 = np.percentile(log_f0, [25, 50, 75])
+    envelope_db = 10 * np.log10(features.envelope[voiced] + _EPS)
+    return VoiceProfile(
+        f0_median_hz=float(np.exp(median)),
+        f0_log_spread=float(max((q3 - q1) / 1.349, 1e-3)),
+        envelope_db=envelope_db.mean(axis=0),
+        envelope_std_db=envelope_db.std(axis=0),
+        aperiodicity_db=band_means(20 * np.log10(features.aperiodicity[voiced] + 1e-6)),
+        bandwidth_hz=bandwidth(audio),
+        loudness_lufs=loudness(audio),
+        articulation_seconds=articulation_seconds(voiced),
+    )
+
+
+def band_means(per_bin: F64) -> F64:
+    """Mean over frames and over the bins of each AP_BANDS band."""
+    freqs = frequencies()
+    mean = per_bin.mean(axis=0)
+    return np.array([mean[(freqs >= lo) & (freqs < hi)].mean() for lo, hi in AP_BANDS])
+
+
+def loudness(audio: npt.NDArray[np.floating]) -> float:
+    """Integrated loudness in LUFS; -70 (the BS.1770 gate) for silence or very short audio."""
+    x = np.asarray(audio, dtype=np.float64)
+    meter = pyloudnorm.Meter(SAMPLE_RATE)
+    if len(x) < int(0.4 * SAMPLE_RATE):  # shorter than one gating block
+        x = np.concatenate([x, np.zeros(int(0.4 * SAMPLE_RATE) - len(x) + 1)])
+    value = float(meter.integrated_loudness(x))
+    return value if np.isfinite(value) else -70.0
+
+
+def bandwidth(audio: npt.NDArray[np.floating]) -> float:
+    """The highest frequency still within 50 dB of the speech band's level.
+
+    A recording made at 8 or 16 kHz, or through an MP3 low-pass, has an empty top; the spectral
+    EQ must not try to fill that emptiness (it would boost noise by tens of dB).
+    """
+    x = np.asarray(audio, dtype=np.float64)
+    if len(x) < FFT_SIZE:
+        return SAMPLE_RATE / 2
+    freqs, psd = welch(x, SAMPLE_RATE, nperseg=FFT_SIZE)
+    level = 10 * np.log10(psd + _EPS)
+    speech = level[(freqs >= 300) & (freqs <= 3000)].max()
+    alive = np.nonzero(level > speech - 50)[0]
+    return float(max(freqs[alive[-1]], 3000.0)) if len(alive) else SAMPLE_RATE / 2
+
+
+def articulation_seconds(voiced: npt.NDArray[np.bool_]) -> float:
+    """Voiced time with consonant-sized gaps bridged, so pauses between phrases don't count."""
+    frames = np.nonzero(voiced)[0]
+    if len(frames) == 0:
+        return 0.0
+    gaps = np.diff(frames) - 1
+    max_gap = _ARTICULATION_GAP_S * 1000 / FRAME_PERIOD_MS
+    bridged = gaps[gaps <= max_gap].sum()
+    return float((len(frames) + bridged) * FRAME_PERIOD_MS / 1000)

@@ -1,0 +1,80 @@
+"""Finishing the output: join the chunks with pauses, match loudness, limit peaks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+from vocalis.worker.engines.analysis import SAMPLE_RATE, loudness
+
+F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
+
+CEILING = 10 ** (-1 / 20)  # -1 dBFS: headroom for lossy encoders and resampling
+MIN_LUFS, MAX_LUFS = -50.0, -10.0  # outside this a reference is broken, not a style
+SENTENCE_PAUSE_S = 0.28
+_FADE_S = 0.01
+_TRIM_THRESHOLD = 10 ** (-50 / 20)
+_EDGE_S = 0.03  # kept around detected speech so soft onsets and releases survive trimming
+_LIMITER_WINDOW_S = 0.005
+
+
+def trim(audio: F64) -> F64:
+    """Cut leading and trailing silence (espeak pads each utterance), keeping a short margin."""
+    loud = np.nonzero(np.abs(audio) > _TRIM_THRESHOLD)[0]
+    if len(loud) == 0:
+        return audio[:0]
+    edge = int(_EDGE_S * SAMPLE_RATE)
+    return audio[max(loud[0] - edge, 0) : loud[-1] + edge + 1]
+
+
+def join(chunks: Sequence[F64], pause_s: float = SENTENCE_PAUSE_S) -> F64:
+    """Concatenate trimmed chunks with short fades and a pause between them."""
+    fade = int(_FADE_S * SAMPLE_RATE)
+    ramp = np.linspace(0.0, 1.0, fade)
+    gap = np.zeros(int(pause_s * SAMPLE_RATE))
+    pieces: list[F64] = []
+    for chunk in chunks:
+        chunk = trim(chunk)
+        if len(chunk) == 0:
+            continue
+        if len(chunk) > 2 * fade:  # fades keep chunk edges from clicking against the silence
+            chunk = chunk.copy()
+            chunk[:fade] *= ramp
+            chunk[-fade:] *= ramp[::-1]
+        if pieces:
+            pieces.append(gap)
+        pieces.append(chunk)
+    return np.concatenate(pieces) if pieces else np.zeros(0)
+
+
+def master(audio: F64, target_lufs: float) -> F32:
+    """Set integrated loudness to target_lufs (clamped to a sane range), then limit peaks.
+
+    Limiting a loud target lowers loudness a little, so gain is re-measured once afterwards.
+    """
+    if len(audio) == 0 or not np.any(audio):
+        return audio.astype(np.float32)
+    target = min(max(target_lufs, MIN_LUFS), MAX_LUFS)
+    out = audio
+    for _ in range(2):
+        measured = loudness(out)
+        if measured <= -70.0:
+            break
+        out = limit(out * 10 ** ((target - measured) / 20))
+    return np.clip(out, -CEILING, CEILING).astype(np.float32)
+
+
+def limit(audio: F64, ceiling: float = CEILING) -> F64:
+    """A look-ahead peak limiter: gain dips smoothly around each peak so none exceeds ceiling."""
+    peak = np.abs(audio)
+    if peak.max() <= ceiling:
+        return audio
+    needed = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
+    width = max(int(_LIMITER_WINDOW_S * SAMPLE_RATE), 1)
+    # The minimum over +-width, averaged over width, never exceeds `needed` at any sample.
+    gain = uniform_filter1d(minimum_filter1d(needed, 2 * width + 1), width)
+    return audio * gain
