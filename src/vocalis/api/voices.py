@@ -72,6 +72,13 @@ def validate_voice_fields(
     return VoiceFields(name_s, language_s, transcript_s, description_s)
 
 
+async def reference_sample_rate(worker: Any, settings: Settings) -> int:
+    """References are stored at the engine's sample rate (its health says which); the setting
+    is the fallback while no worker answers."""
+    health = await worker.engine_info()
+    return int(health.sample_rate) if health else settings.reference_sample_rate
+
+
 async def create_voice(
     session: AsyncSession,
     storage: Any,
@@ -80,6 +87,7 @@ async def create_voice(
     fields: VoiceFields,
     audio: Path,
     *,
+    sample_rate: int,
     source: VoiceSource = VoiceSource.UPLOADED,
     voice_id: str | None = None,
 ) -> Voice:
@@ -98,7 +106,7 @@ async def create_voice(
                 lambda: normalize_reference(
                     audio,
                     normalized,
-                    sample_rate=settings.reference_sample_rate,
+                    sample_rate=sample_rate,
                     min_seconds=settings.reference_min_seconds,
                     max_seconds=settings.reference_max_seconds,
                 )

@@ -185,7 +185,7 @@ class WorkerClient:
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._transport = transport
         self._timeout = timeout
-        self._engine: tuple[float, str | None] = (0.0, None)
+        self._health: tuple[float, Health | None] = (0.0, None)
 
     async def submit(self, body: Body, *, json_body: bool = True) -> str:
         headers = {**self._headers, "Content-Type": "application/json"}
@@ -231,16 +231,21 @@ class WorkerClient:
         _raise_for(reply)
         return Health.model_validate_json(reply.body)
 
-    async def engine_name(self) -> str | None:
-        """The worker's engine, cached for a minute (shown by /api/languages)."""
-        checked, name = self._engine
-        if time.monotonic() - checked > 60 or name is None:
+    async def engine_info(self) -> Health | None:
+        """The worker's health, cached for a minute; None while it cannot be reached."""
+        checked, health = self._health
+        if health is None or time.monotonic() - checked > 60:
             try:
-                name = (await self.health()).engine
+                health = await self.health()
             except WorkerError:
-                name = None
-            self._engine = (time.monotonic(), name)
-        return name
+                health = None
+            self._health = (time.monotonic(), health)
+        return health
+
+    async def engine_name(self) -> str | None:
+        """The worker's engine (shown by /api/languages)."""
+        health = await self.engine_info()
+        return health.engine if health else None
 
     async def close(self) -> None:
         await self._transport.close()  # type: ignore[attr-defined]

@@ -7,11 +7,23 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from vocalis.api.body import read_json_object
-from vocalis.api.deps import ProvisionedUser, SessionDep, SettingsDep, get_storage, parse_id
+from vocalis.api.deps import (
+    ProvisionedUser,
+    SessionDep,
+    SettingsDep,
+    get_storage,
+    get_worker,
+    parse_id,
+)
 from vocalis.api.errors import BadRequest, PayloadTooLarge
 from vocalis.api.models import new_id
 from vocalis.api.uploads import file_field, read_form, save_upload, scratch_dir, text_field
-from vocalis.api.voices import create_voice, upload_key, validate_voice_fields
+from vocalis.api.voices import (
+    create_voice,
+    reference_sample_rate,
+    upload_key,
+    validate_voice_fields,
+)
 
 router = APIRouter(prefix="/api/clone", tags=["clone"])
 
@@ -34,7 +46,13 @@ async def clone(
         async with scratch_dir(settings.data_dir / "tmp") as tmp:
             await save_upload(audio, tmp / "upload", settings.max_upload_bytes)
             voice = await create_voice(
-                session, get_storage(request), settings, user.id, fields, tmp / "upload"
+                session,
+                get_storage(request),
+                settings,
+                user.id,
+                fields,
+                tmp / "upload",
+                sample_rate=await reference_sample_rate(get_worker(request), settings),
             )
     return {"id": voice.id, "name": voice.name}
 
@@ -78,7 +96,14 @@ async def finalize(
         async with scratch_dir(settings.data_dir / "tmp") as tmp:
             await storage.get_to_file(key, tmp / "upload")
             voice = await create_voice(
-                session, storage, settings, user.id, fields, tmp / "upload", voice_id=voice_id
+                session,
+                storage,
+                settings,
+                user.id,
+                fields,
+                tmp / "upload",
+                voice_id=voice_id,
+                sample_rate=await reference_sample_rate(get_worker(request), settings),
             )
     finally:
         await storage.delete(key)  # accepted or rejected, the raw upload is not kept

@@ -7,12 +7,24 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from vocalis.api.body import read_json_object
-from vocalis.api.deps import ProvisionedUser, SessionDep, SettingsDep, TasksDep, get_storage
+from vocalis.api.deps import (
+    ProvisionedUser,
+    SessionDep,
+    SettingsDep,
+    TasksDep,
+    get_storage,
+    get_worker,
+)
 from vocalis.api.designs import start_preview, validate_design
 from vocalis.api.errors import BadRequest
 from vocalis.api.models import VoiceSource
 from vocalis.api.uploads import file_field, read_form, save_upload, scratch_dir, text_field
-from vocalis.api.voices import VoiceFields, create_voice, validate_voice_fields
+from vocalis.api.voices import (
+    VoiceFields,
+    create_voice,
+    reference_sample_rate,
+    validate_voice_fields,
+)
 
 router = APIRouter(prefix="/api/voices/design", tags=["design"])
 
@@ -46,6 +58,7 @@ async def save(
                 user.id,
                 fields,
                 tmp / "upload",
+                sample_rate=await reference_sample_rate(get_worker(request), settings),
                 source=VoiceSource.DESIGNED,
             )
     return {

@@ -112,11 +112,12 @@ export async function signOut() {
   } catch {
     // signing out anyway
   }
-  store(null, "signout");
   if (token) {
-    // Revokes the refresh tokens and clears the media cookie; the local session is gone already.
+    // Revokes the refresh tokens and clears the media cookie — before the UI says "signed
+    // out", so nothing the page does next can still play media as this user.
     await authPost("/auth/v1/logout", {}, token).catch(() => {});
   }
+  store(null, "signout");
 }
 
 /** The server no longer accepts our session (revoked, or signed out elsewhere). */
