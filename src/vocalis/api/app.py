@@ -47,6 +47,7 @@ def create_app(
         app.state.settings = settings
         app.state.db = db
         app.state.jwt_secret = settings.jwt_secret_value()
+        app.state.verified_tokens = {}  # see deps._user_from_token
         app.state.storage = storage
         app.state.worker = worker
         app.state.tasks = tasks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -51,14 +52,31 @@ def _token_from(request: Request) -> str | None:
     return None
 
 
+# A browser polling a task sends the same token every second or so, and verifying it (PyJWT:
+# parse, HMAC, claim checks) was about 8% of a poll's CPU (bench/poll.py). So each app keeps the
+# users of tokens that passed verification (app.state.verified_tokens, keyed by the whole token,
+# signature included) and re-checks the expiry on every use: the answer is the one a full
+# verification would give (its other time checks, nbf and iat, only ever turn valid).
+VERIFIED_TOKENS_MAX = 10_000
+
+
 def _user_from_token(request: Request, token: str) -> AuthUser:
+    secret: str = request.app.state.jwt_secret
+    verified: dict[str, tuple[AuthUser, float]] = request.app.state.verified_tokens
+    known = verified.get(token)
+    if known is not None and time.time() < known[1]:
+        return known[0]
     try:
-        claims = decode_access_token(token, request.app.state.jwt_secret)
+        claims = decode_access_token(token, secret)
     except TokenError as exc:
         raise Unauthorized(str(exc)) from None
-    return AuthUser(
+    user = AuthUser(
         id=claims["sub"], email=claims.get("email", ""), session_id=claims.get("session_id")
     )
+    if len(verified) >= VERIFIED_TOKENS_MAX:
+        del verified[next(iter(verified))]  # the oldest entry
+    verified[token] = (user, float(claims["exp"]))
+    return user
 
 
 async def current_user(request: Request) -> AuthUser:
