@@ -91,7 +91,7 @@ class Server:
         return sorted(folder.glob("*")) if folder.exists() else []
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("vocalis-data")
     log = data_dir.parent / "serve.log"
@@ -160,7 +160,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"browser test screenshots ({count}): {folder}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
