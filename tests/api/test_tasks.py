@@ -88,7 +88,10 @@ async def test_concurrent_polls_finalize_exactly_once(
     assert len(stored_generations(settings)) == 1
     assert {r["status"] for r in results} <= {"processing", "completed"}
     final = await poll(client, user, started["task_id"])
-    assert final["status"] == "completed" and final["modal_poll_count"] == 40
+    # Every poll that found the task still running was counted (and the one that stored the
+    # audio); a poll arriving after completion is answered from the database, uncounted.
+    running = sum(r["status"] == "processing" for r in results)
+    assert final["status"] == "completed" and running + 1 <= final["modal_poll_count"] <= 40
     assert peer.calls["result"] == 1
 
 
