@@ -275,6 +275,28 @@ async def test_design_preview_is_submitted_once_however_often_polled(
     )
     audio = await client.get(done["result"]["audio_url"], headers=user.headers)
     assert audio.status_code == 302
+    preview = (await client.get(audio.headers["location"])).content
+
+    saved = await client.post(
+        "/api/voices/design",
+        headers=user.headers,
+        data={
+            "name": "Deep",
+            "text": "Good morning.",
+            "language": "English",
+            "instruct": "a calm deep male voice",
+        },
+        files={"audio": ("preview.wav", preview, "audio/wav")},
+    )
+    assert saved.status_code == 200, saved.text
+    assert (
+        saved.json()["source"] == "designed"
+        and saved.json()["description"] == "a calm deep male voice"
+    )
+    [voice] = (await client.get("/api/voices?source=designed", headers=user.headers)).json()[
+        "voices"
+    ]
+    assert voice["reference_transcript"] == "Good morning." and voice["name"] == "Deep"
 
 
 async def test_task_feed_filters_and_cursor(client, user, make_voice, peer: Peer) -> None:

@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 
 from vocalis.api.config import Settings
 from vocalis.api.errors import BadRequest, Conflict
 from vocalis.api.listing import contains_any
 from vocalis.api.models import Voice, VoiceSource, new_id
-from vocalis.api.uploads import scratch_dir
+from vocalis.api.uploads import save_upload, scratch_dir
 from vocalis.protocol import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,32 @@ def reference_key(user_id: str, voice_id: str) -> str:
 def upload_key(user_id: str, voice_id: str) -> str:
     """Where a direct (signed PUT) upload lands before finalize normalizes it."""
     return f"uploads/{user_id}/{voice_id}/original"
+
+
+async def create_voice_from_upload(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    user_id: str,
+    fields: VoiceFields,
+    upload: UploadFile,
+    *,
+    source: VoiceSource = VoiceSource.UPLOADED,
+) -> Voice:
+    """`create_voice` from a multipart upload, copied to a scratch file first (never memory)."""
+    state = request.app.state
+    async with scratch_dir(settings.data_dir / "tmp") as tmp:
+        await save_upload(upload, tmp / "upload", settings.max_upload_bytes)
+        return await create_voice(
+            session,
+            state.storage,
+            settings,
+            user_id,
+            fields,
+            tmp / "upload",
+            sample_rate=await reference_sample_rate(state.worker, settings),
+            source=source,
+        )
 
 
 def _text(value: Any, label: str) -> str:

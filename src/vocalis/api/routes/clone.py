@@ -17,9 +17,10 @@ from vocalis.api.deps import (
 )
 from vocalis.api.errors import BadRequest, PayloadTooLarge
 from vocalis.api.models import new_id
-from vocalis.api.uploads import file_field, read_form, save_upload, scratch_dir, text_field
+from vocalis.api.uploads import file_field, read_form, scratch_dir, text_field
 from vocalis.api.voices import (
     create_voice,
+    create_voice_from_upload,
     reference_sample_rate,
     upload_key,
     validate_voice_fields,
@@ -43,17 +44,7 @@ async def clone(
         audio = file_field(form, "audio")
         if audio is None:
             raise BadRequest("Please attach the recording as `audio`.")
-        async with scratch_dir(settings.data_dir / "tmp") as tmp:
-            await save_upload(audio, tmp / "upload", settings.max_upload_bytes)
-            voice = await create_voice(
-                session,
-                get_storage(request),
-                settings,
-                user.id,
-                fields,
-                tmp / "upload",
-                sample_rate=await reference_sample_rate(get_worker(request), settings),
-            )
+        voice = await create_voice_from_upload(request, session, settings, user.id, fields, audio)
     return {"id": voice.id, "name": voice.name}
 
 

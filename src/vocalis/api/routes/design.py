@@ -12,17 +12,14 @@ from vocalis.api.deps import (
     SessionDep,
     SettingsDep,
     TasksDep,
-    get_storage,
-    get_worker,
 )
 from vocalis.api.designs import start_preview, validate_design
 from vocalis.api.errors import BadRequest
 from vocalis.api.models import VoiceSource
-from vocalis.api.uploads import file_field, read_form, save_upload, scratch_dir, text_field
+from vocalis.api.uploads import file_field, read_form, text_field
 from vocalis.api.voices import (
     VoiceFields,
-    create_voice,
-    reference_sample_rate,
+    create_voice_from_upload,
     validate_voice_fields,
 )
 
@@ -49,18 +46,9 @@ async def save(
         audio = file_field(form, "audio")
         if audio is None:
             raise BadRequest("Please attach the chosen preview as `audio`.")
-        async with scratch_dir(settings.data_dir / "tmp") as tmp:
-            await save_upload(audio, tmp / "upload", settings.max_upload_bytes)
-            voice = await create_voice(
-                session,
-                get_storage(request),
-                settings,
-                user.id,
-                fields,
-                tmp / "upload",
-                sample_rate=await reference_sample_rate(get_worker(request), settings),
-                source=VoiceSource.DESIGNED,
-            )
+        voice = await create_voice_from_upload(
+            request, session, settings, user.id, fields, audio, source=VoiceSource.DESIGNED
+        )
     return {
         "id": voice.id,
         "name": voice.name,
