@@ -9,7 +9,7 @@ from sqlalchemy import insert, update
 
 from vocalis.api.db import Database, create_database
 from vocalis.api.models import Task, User, new_id, utcnow
-from vocalis.api.tasks import T, _poll_statement
+from vocalis.api.task_rows import T, poll_statement
 
 
 async def _task(db: Database) -> tuple[str, str]:
@@ -51,7 +51,7 @@ async def test_direct_row_matches_sqlalchemy(database_url: str) -> None:
             "poll_user_id": user_id,
             "poll_now": now,
         }
-        statement = _poll_statement(True, False)
+        statement = poll_statement(True, False)
         async with db.autocommit() as conn:
             expected = dict((await conn.execute(statement, params)).mappings().one())
         direct = await db.returning_one(statement, params)

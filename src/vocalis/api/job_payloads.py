@@ -8,8 +8,6 @@ streamed from storage so memory stays flat whatever the reference size.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from vocalis.api.config import Settings
@@ -18,20 +16,15 @@ from vocalis.api.worker_client import Body, json_with_inline_bytes
 _WIRE_FIELDS = ("type", "text", "language", "ref_text", "instruct", "options")
 
 
-@asynccontextmanager
-async def job_body(
-    job_request: dict[str, Any], storage: Any, settings: Settings
-) -> AsyncIterator[Body]:
-    """Yield the request body (bytes, or a stream of bytes for an inline reference)."""
+async def job_body(job_request: dict[str, Any], storage: Any, settings: Settings) -> Body:
+    """The request body: bytes, or a stream of bytes for an inline reference."""
     fields = {k: job_request[k] for k in _WIRE_FIELDS if job_request.get(k) is not None}
     key = job_request.get("ref_object_key")
     if not key:
-        yield json.dumps(fields).encode()
-        return
+        return json.dumps(fields).encode()
     url = await storage.signed_url(key, expires_in=settings.signed_url_seconds)
     if url.startswith("/") and settings.public_url:
         url = settings.public_url.rstrip("/") + url
     if url.startswith(("http://", "https://")) and settings.reference_transfer != "inline":
-        yield json.dumps({**fields, "ref_audio_url": url}).encode()
-        return
-    yield json_with_inline_bytes(fields, "ref_audio_base64", storage.read_stream(key))
+        return json.dumps({**fields, "ref_audio_url": url}).encode()
+    return json_with_inline_bytes(fields, "ref_audio_base64", storage.read_stream(key))

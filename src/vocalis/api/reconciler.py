@@ -15,7 +15,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from vocalis.api.models import utcnow
-from vocalis.api.tasks import ACTIVE, T, Tasks
+from vocalis.api.task_rows import ACTIVE, T
+from vocalis.api.tasks import Tasks
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select
 
 from vocalis.api.db import Database
 from vocalis.api.errors import BadRequest
-from vocalis.api.tasks import ACTIVE, TERMINAL, T
+from vocalis.api.task_rows import ACTIVE, TERMINAL, T
 
 
 def encode_cursor(row: dict[str, Any]) -> str:

@@ -10,52 +10,47 @@ retrying clients, reconcilers on several replicas — download and store the res
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-import anyio
 from sqlalchemy import (
-    BindParameter,
-    Table,
-    Update,
-    bindparam,
-    func,
     insert,
-    literal,
-    select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vocalis.api.config import Settings
 from vocalis.api.db import Database
-from vocalis.api.errors import BadRequest, Conflict, NotFound, UpstreamError
+from vocalis.api.errors import BadRequest, NotFound, UpstreamError
 from vocalis.api.job_payloads import job_body
 from vocalis.api.models import (
-    ACTIVE_STATUSES,
     TERMINAL_STATUSES,
-    Generation,
-    Task,
     TaskStatus,
     TaskType,
-    User,
     new_id,
     utcnow,
 )
-from vocalis.api.uploads import scratch_dir
+from vocalis.api.task_rows import (
+    ACTIVE,
+    TERMINAL,
+    G,
+    T,
+    check_active_cap,
+    claim_lease,
+    load_task,
+    poll_statement,
+    release_lease,
+    result_key,
+    result_url,
+    store_result,
+)
 from vocalis.api.worker_client import JobUnknown, WorkerClient, WorkerError
 from vocalis.protocol import JobStatus
 
 log = logging.getLogger(__name__)
-
-T = cast(Table, Task.__table__)
-G = cast(Table, Generation.__table__)
-ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
-TERMINAL = tuple(s.value for s in TERMINAL_STATUSES)
 
 # to-status -> the statuses it may be entered from. The one table of legal transitions.
 ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {
@@ -107,43 +102,6 @@ async def transition(
     return True
 
 
-@functools.cache
-def _poll_statement(owned: bool, stale: bool) -> Update:
-    """The poll's UPDATE … RETURNING, built once per shape: the database layer compiles it
-    once per statement object (direct_sql.py). Building it per poll, with an expanding
-    `status IN (…)` that SQLAlchemy re-renders at every execution, was a third of a poll's CPU
-    (bench/poll.py). Parameter names differ from column names: in an UPDATE, a parameter
-    named like a column would become a SET clause."""
-    where = [
-        T.c.id == bindparam("poll_task_id"),
-        T.c.status.in_([literal(s) for s in ACTIVE]),  # plain binds: compiled once, cached
-    ]
-    if owned:
-        where.append(T.c.user_id == bindparam("poll_user_id"))
-    if stale:  # reconciler: skip tasks someone just looked at
-        stale_before: BindParameter[datetime] = bindparam("poll_stale_before")
-        where.append(T.c.last_checked_at.is_(None) | (T.c.last_checked_at < stale_before))
-    return (
-        update(T)
-        .where(*where)
-        .values(poll_count=T.c.poll_count + 1, last_checked_at=bindparam("poll_now"))
-        .returning(*T.c)
-    )
-
-
-def result_key(task: Mapping[str, Any]) -> str:
-    """Deterministic, so a finalization retried after a lost lease rewrites the same object."""
-    if task["type"] == TaskType.GENERATE.value:
-        return f"generations/{task['user_id']}/{task['generation_id']}.wav"
-    return f"previews/{task['user_id']}/{task['id']}.wav"
-
-
-def result_url(task: Mapping[str, Any]) -> str:
-    if task["type"] == TaskType.GENERATE.value:
-        return f"/api/generations/{task['generation_id']}/audio"
-    return f"/api/tasks/{task['id']}/audio"
-
-
 @dataclass
 class Tasks:
     db: Database
@@ -171,7 +129,7 @@ class Tasks:
         now, token = utcnow(), new_id()
         task_id, generation_id = new_id(), generation["id"] if generation else None
         async with self.db.engine.begin() as conn:
-            await self._check_cap(conn, user_id)
+            await check_active_cap(conn, user_id, self.settings.max_active_tasks)
             if generation:
                 await conn.execute(insert(G).values(user_id=user_id, created_at=now, **generation))
             await conn.execute(
@@ -195,35 +153,19 @@ class Tasks:
             )
         if not wait:
             self._spawn(self._submit(task_id, job_request, token, initial=True))
-            return await self._load(task_id)
+            return await load_task(self.db, task_id)
         task = await self._submit(task_id, job_request, token, initial=True)
         if task["status"] == TaskStatus.FAILED.value:
             raise UpstreamError(task["error"])
         return task
-
-    async def _check_cap(self, conn: AsyncConnection, user_id: str) -> None:
-        # Lock the user's row so concurrent creates count one after another (PostgreSQL;
-        # SQLite transactions are already serialized by BEGIN IMMEDIATE).
-        await conn.execute(select(User.id).where(User.id == user_id).with_for_update())
-        active = await conn.scalar(
-            select(func.count())
-            .select_from(T)
-            .where(T.c.user_id == user_id, T.c.status.in_(ACTIVE))
-        )
-        cap = self.settings.max_active_tasks
-        if (active or 0) >= cap:
-            raise Conflict(
-                f"You already have {active} tasks running; the limit is {cap}. "
-                "Wait for one to finish or cancel one."
-            )
 
     async def _submit(
         self, task_id: str, job_request: dict[str, Any], token: str, *, initial: bool
     ) -> dict[str, Any]:
         """Submit the job under the lease `token`; record the job id, or fail the task."""
         try:
-            async with job_body(job_request, self.storage, self.settings) as body:
-                job_id = await self.worker.submit(body)
+            body = await job_body(job_request, self.storage, self.settings)
+            job_id = await self.worker.submit(body)
         except (WorkerError, OSError) as exc:
             verb = "start" if initial else "restart"
             async with self.db.engine.begin() as conn:
@@ -234,7 +176,7 @@ class Tasks:
                     where=(T.c.lease_owner == token,),
                     error=f"Could not {verb} synthesis: {exc}",
                 )
-            return await self._load(task_id)
+            return await load_task(self.db, task_id)
         async with self.db.engine.begin() as conn:
             values = dict(
                 job_id=job_id,
@@ -257,7 +199,7 @@ class Tasks:
                 won = result.rowcount == 1
         if not won:  # cancelled (or timed out) while we were submitting
             self._cancel_job_soon(job_id)
-        return await self._load(task_id)
+        return await load_task(self.db, task_id)
 
     # ---- poll --------------------------------------------------------------------------
 
@@ -271,16 +213,13 @@ class Tasks:
             params["poll_user_id"] = user_id
         if stale_before is not None:
             params["poll_stale_before"] = stale_before
-        statement = _poll_statement(user_id is not None, stale_before is not None)
+        statement = poll_statement(user_id is not None, stale_before is not None)
         # One round trip: count the check and read the task in a single autocommit statement.
         task = await self.db.returning_one(statement, params)
-        if task is None and stale_before is None:  # terminal, or not this user's
-            scope = [T.c.id == task_id] + ([T.c.user_id == user_id] if user_id else [])
-            async with self.db.autocommit() as conn:
-                row = (await conn.execute(select(T).where(*scope))).mappings().first()
-            task = dict(row) if row is not None else None
         if task is None:
-            raise NotFound("Task not found.")
+            if stale_before is not None:  # the reconciler: someone else just looked at it
+                raise NotFound("Task not found.")
+            task = await load_task(self.db, task_id, user_id)  # terminal, or NotFound
         if task["status"] in TERMINAL:
             return task
         return await self._advance(task, now)
@@ -345,14 +284,14 @@ class Tasks:
                 "Please try again.",
                 cancel_job=False,
             )
-        token = await self._claim(task, now, SUBMIT_LEASE_SECONDS)
+        token = await claim_lease(self.db, task, now, SUBMIT_LEASE_SECONDS)
         if token is None:
             return task
         return await self._submit(task["id"], task["job_request"], token, initial=False)
 
     async def _resume_submission(self, task: dict[str, Any], now: datetime) -> dict[str, Any]:
         """A pending task with no job: its creator is submitting, or died before it could."""
-        token = await self._claim(task, now, SUBMIT_LEASE_SECONDS)
+        token = await claim_lease(self.db, task, now, SUBMIT_LEASE_SECONDS)
         if token is None:
             return task
         return await self._submit(task["id"], task["job_request"], token, initial=True)
@@ -364,44 +303,27 @@ class Tasks:
             await transition(conn, task["id"], TaskStatus.FAILED, error=error)
         if cancel_job and task["job_id"]:
             self._cancel_job_soon(task["job_id"])
-        return await self._load(task["id"])
+        return await load_task(self.db, task["id"])
 
     # ---- finalize ----------------------------------------------------------------------
-
-    async def _claim(self, task: dict[str, Any], now: datetime, seconds: float) -> str | None:
-        """Take the task's lease if nobody holds a live one and the task still has the job we
-        saw (a poll that read it a moment ago must not act on a job another poll replaced).
-        Returns the lease token."""
-        token = new_id()
-        job = T.c.job_id.is_(None) if task["job_id"] is None else T.c.job_id == task["job_id"]
-        async with self.db.autocommit() as conn:
-            claimed = await conn.execute(
-                update(T)
-                .where(
-                    T.c.id == task["id"],
-                    T.c.status.in_(ACTIVE),
-                    job,
-                    T.c.lease_until.is_(None) | (T.c.lease_until < now),
-                )
-                .values(lease_owner=token, lease_until=now + timedelta(seconds=seconds))
-            )
-        return token if claimed.rowcount == 1 else None
 
     async def _finalize(
         self, task: dict[str, Any], status: JobStatus, now: datetime
     ) -> dict[str, Any]:
-        token = await self._claim(task, now, self.settings.finalize_lease_seconds)
+        token = await claim_lease(self.db, task, now, self.settings.finalize_lease_seconds)
         if token is None:  # another poll is storing the result right now
             return {**task, "modal_status": "finalizing", "progress": 1.0}
         key = result_key(task)
         try:
-            duration = await self._store_result(task["job_id"], key)
+            duration = await store_result(
+                self.worker, self.storage, self.settings, task["job_id"], key
+            )
         except JobUnknown:
-            await self._release(task["id"], token)
+            await release_lease(self.db, task["id"], token)
             return await self._lost(task, now)
         except (WorkerError, ValueError, OSError) as exc:  # AudioError is a ValueError
             log.warning("fetching the result of task %s failed: %s", task["id"], exc)
-            await self._release(task["id"], token)
+            await release_lease(self.db, task["id"], token)
             return {**task, "modal_status": "result_error", "progress": 1.0}
         done = {
             "result": {"audio_url": result_url(task)},
@@ -423,54 +345,39 @@ class Tasks:
                         generation_time_seconds=round(status.elapsed_seconds, 2),
                     )
                 )
-        final = await self._load(task["id"])
+        final = await load_task(self.db, task["id"])
         if not won and final["status"] != TaskStatus.COMPLETED.value:
             await self.storage.delete(key)  # cancel (or a deadline) won the race: keep nothing
         return final
 
-    async def _store_result(self, job_id: str, key: str) -> float:
-        from vocalis.audio import wav_duration  # numpy + PyAV: loaded on first use, not at import
-
-        async with scratch_dir(self.settings.data_dir / "tmp") as tmp:
-            path = tmp / "result.wav"
-            await self.worker.download(job_id, path)
-            duration = await anyio.to_thread.run_sync(wav_duration, path)
-            await self.storage.put_file(key, path, "audio/wav")
-        return duration
-
-    async def _release(self, task_id: str, token: str) -> None:
-        async with self.db.autocommit() as conn:
-            await conn.execute(
-                update(T)
-                .where(T.c.id == task_id, T.c.lease_owner == token)
-                .values(lease_owner=None, lease_until=None)
-            )
-
     # ---- cancel and delete -------------------------------------------------------------
 
     async def cancel(self, task_id: str, user_id: str) -> None:
-        task = await self.load_owned(task_id, user_id)
-        async with self.db.engine.begin() as conn:
-            won = await transition(conn, task["id"], TaskStatus.CANCELLED, error="Cancelled.")
-        if not won:
-            current = await self._load(task["id"])
+        task = await load_task(self.db, task_id, user_id)
+        if not await self._cancel(task):
+            current = await load_task(self.db, task["id"])
             raise BadRequest(f"Cannot cancel task with status: {current['status']}")
-        if task["job_id"]:
-            await self._cancel_job(task["job_id"])
-        # A finalizer may have stored audio before our cancel landed; it is not kept.
-        await self.storage.delete(result_key(task))
 
     async def delete(self, task_id: str, user_id: str) -> None:
-        task = await self.load_owned(task_id, user_id)
+        """Delete a task, cancelling it first if it still runs; its generation stays."""
+        task = await load_task(self.db, task_id, user_id)
         if task["status"] in ACTIVE:
-            async with self.db.engine.begin() as conn:
-                await transition(conn, task["id"], TaskStatus.CANCELLED, error="Cancelled.")
-            if task["job_id"]:
-                await self._cancel_job(task["job_id"])
+            await self._cancel(task)
         async with self.db.engine.begin() as conn:
             await conn.execute(T.delete().where(T.c.id == task["id"]))
         if task["type"] == TaskType.DESIGN_PREVIEW.value:
             await self.storage.delete(result_key(task))
+
+    async def _cancel(self, task: dict[str, Any]) -> bool:
+        """Cancel (compare-and-set); True if this call won. The job is cancelled best-effort."""
+        async with self.db.engine.begin() as conn:
+            won = await transition(conn, task["id"], TaskStatus.CANCELLED, error="Cancelled.")
+        if won:
+            if task["job_id"]:
+                await self._cancel_job(task["job_id"])
+            # A finalizer may have stored audio before our cancel landed; it is not kept.
+            await self.storage.delete(result_key(task))
+        return won
 
     async def _cancel_job(self, job_id: str) -> None:
         try:
@@ -490,23 +397,3 @@ class Tasks:
         """Wait for background submissions and cancels (shutdown, tests)."""
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-
-    # ---- reads -------------------------------------------------------------------------
-
-    async def _load(self, task_id: str) -> dict[str, Any]:
-        async with self.db.autocommit() as conn:
-            row = (await conn.execute(select(T).where(T.c.id == task_id))).mappings().first()
-        if row is None:
-            raise NotFound("Task not found.")
-        return dict(row)
-
-    async def load_owned(self, task_id: str, user_id: str) -> dict[str, Any]:
-        async with self.db.autocommit() as conn:
-            row = (
-                (await conn.execute(select(T).where(T.c.id == task_id, T.c.user_id == user_id)))
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound("Task not found.")
-        return dict(row)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from vocalis.api.deps import CurrentUser, SettingsDep, TasksDep, get_storage, parse_id
 from vocalis.api.errors import NotFound
 from vocalis.api.task_feed import list_tasks
-from vocalis.api.tasks import result_key
+from vocalis.api.task_rows import load_task, result_key
 from vocalis.api.views import task_json
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
@@ -58,7 +58,7 @@ async def audio(
     task_id: str, request: Request, user: CurrentUser, tasks: TasksDep, settings: SettingsDep
 ) -> RedirectResponse:
     """Redirect to the audio a completed task produced (design previews)."""
-    task = await tasks.load_owned(parse_id(task_id), user.id)
+    task = await load_task(tasks.db, parse_id(task_id), user.id)
     if task["status"] != "completed" or not task["result"]:
         raise NotFound("Task audio not available.")
     url = await get_storage(request).signed_url(
