@@ -90,6 +90,27 @@ def frequencies() -> F64:
     return np.arange(BINS, dtype=np.float64) * (SAMPLE_RATE / FFT_SIZE)
 
 
+def mel_bands(count: int, low_hz: float, top_hz: float) -> tuple[F64, F64]:
+    """Triangular mel bands from low_hz to top_hz on the bin grid: (weights, centres in Hz).
+
+    Each row of weights (count, BINS) sums to one, so `weights @ curve` averages a curve per band.
+    """
+    freqs = frequencies()
+    top = min(top_hz, freqs[-1])
+    edges = _hz(np.linspace(_mel(low_hz), _mel(top), count + 2))
+    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    weights = np.clip(np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)), 0, None)
+    return weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-9), edges[1:-1]
+
+
+def _mel(hz: float | F64) -> F64:
+    return 2595.0 * np.log10(1.0 + np.asarray(hz) / 700.0)
+
+
+def _hz(mel: float | F64) -> F64:
+    return 700.0 * (10 ** (np.asarray(mel) / 2595.0) - 1.0)
+
+
 def world_features(audio: npt.NDArray[np.floating], robust: bool = False) -> Features:
     """WORLD analysis at SAMPLE_RATE; `robust` tracks F0 with Harvest (for real recordings)."""
     x = np.ascontiguousarray(audio, dtype=np.float64)

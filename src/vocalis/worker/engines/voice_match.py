@@ -26,6 +26,7 @@ from vocalis.worker.engines.analysis import (
     SAMPLE_RATE,
     VoiceProfile,
     frequencies,
+    mel_bands,
     world_features,
 )
 
@@ -197,21 +198,5 @@ def _mel_smooth(curve: F64, bandwidth_hz: float, bands: int = EQ_BANDS) -> F64:
     """`curve` averaged in triangular mel bands from 80 Hz to the bandwidth, then interpolated
     back to bins. It follows broad colour rather than single formants, and is held flat (at the
     edge value) below 80 Hz and beyond the bandwidth, where the reference says nothing."""
-    freqs = frequencies()
-    top = min(bandwidth_hz, freqs[-1])
-    edges = np.linspace(_mel(80.0), _mel(top), bands + 2)
-    centres = _hz(edges[1:-1])
-    values = np.empty(bands)
-    for i in range(bands):
-        lo, mid, hi = _hz(edges[i : i + 3])
-        weight = np.clip(np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)), 0, None)
-        values[i] = float(np.dot(weight, curve) / max(weight.sum(), 1e-9))
-    return np.interp(freqs, centres, values)
-
-
-def _mel(hz: float | F64) -> F64:
-    return 2595.0 * np.log10(1.0 + np.asarray(hz) / 700.0)
-
-
-def _hz(mel: F64) -> F64:
-    return 700.0 * (10 ** (np.asarray(mel) / 2595.0) - 1.0)
+    weights, centres = mel_bands(bands, 80.0, bandwidth_hz)
+    return np.interp(frequencies(), centres, weights @ curve)
