@@ -16,7 +16,7 @@ from scipy.signal import resample_poly
 
 from vocalis.protocol import LANGUAGES
 from vocalis.worker.engines import espeak, load_engine
-from vocalis.worker.engines.analysis import loudness
+from vocalis.worker.engines.analysis import CODEBOOK_BANDS, loudness
 from vocalis.worker.engines.base import JobCancelled, SynthesisError, SynthesisRequest
 from vocalis.worker.engines.calibration import PASSAGES
 from vocalis.worker.engines.kana import to_kana
@@ -251,6 +251,8 @@ def test_reference_analysis_is_cached_by_content(
     assert (restarted.profiles.hits, restarted.profiles.misses) == (1, 0)
     assert again.profile.f0_median_hz == pytest.approx(first.profile.f0_median_hz)
     assert np.allclose(again.profile.envelope_db, first.profile.envelope_db)
+    assert first.profile.frames_db.shape[1] == CODEBOOK_BANDS
+    assert np.allclose(again.profile.frames_db, first.profile.frames_db, atol=1e-4)
 
 
 def test_clone_pace_follows_a_fast_reference(engine: LocalEngine, tmp_path: Path) -> None:

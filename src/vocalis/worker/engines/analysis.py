@@ -30,6 +30,11 @@ F0_CEIL = 700.0
 # Aperiodicity is summarised in these bands (Hz): breathiness lives mostly below 4 kHz, and the
 # top band captures how noisy the "air" region is.
 AP_BANDS: tuple[tuple[float, float], ...] = ((0, 1000), (1000, 2000), (2000, 4000), (4000, 8000))
+# The codebook of voiced frames kept for frame matching (frame_match.py): level-free mel-band
+# spectra, at most CODEBOOK_FRAMES of them (10 s of voicing) spread over the whole recording.
+CODEBOOK_BANDS = 40
+CODEBOOK_LOW_HZ = 60.0
+CODEBOOK_FRAMES = 2000
 # Gaps in voicing shorter than this are consonants inside speech, not pauses.
 _ARTICULATION_GAP_S = 0.15
 _EPS = 1e-12
@@ -60,6 +65,7 @@ class VoiceProfile:
     bandwidth_hz: float  # above this the recording holds (almost) nothing
     loudness_lufs: float  # integrated (BS.1770) loudness
     articulation_seconds: float  # voiced time with short gaps bridged: "time spent talking"
+    frames_db: F64  # (<= CODEBOOK_FRAMES, CODEBOOK_BANDS): `codebook` of voiced frames
 
     def to_arrays(self) -> dict[str, F64]:
         return {
@@ -75,6 +81,7 @@ class VoiceProfile:
             "envelope_db": self.envelope_db,
             "envelope_std_db": self.envelope_std_db,
             "aperiodicity_db": self.aperiodicity_db,
+            "frames_db": self.frames_db.astype(np.float32),  # halves the cache file
         }
 
     @classmethod
@@ -83,6 +90,7 @@ class VoiceProfile:
         return cls(
             f0, spread, arrays["envelope_db"], arrays["envelope_std_db"],
             arrays["aperiodicity_db"], bandwidth, loudness, seconds,
+            arrays["frames_db"].astype(np.float64),
         )  # fmt: skip
 
 
@@ -135,16 +143,29 @@ def profile_of(audio: npt.NDArray[np.floating], features: Features) -> VoiceProf
     log_f0 = np.log(features.f0[voiced])
     q1, median, q3 = np.percentile(log_f0, [25, 50, 75])
     envelope_db = 10 * np.log10(features.envelope[voiced] + _EPS)
+    top_hz = bandwidth(audio)
     return VoiceProfile(
         f0_median_hz=float(np.exp(median)),
         f0_log_spread=float(max((q3 - q1) / 1.349, 1e-3)),
         envelope_db=envelope_db.mean(axis=0),
         envelope_std_db=envelope_db.std(axis=0),
         aperiodicity_db=band_means(20 * np.log10(features.aperiodicity[voiced] + 1e-6)),
-        bandwidth_hz=bandwidth(audio),
+        bandwidth_hz=top_hz,
         loudness_lufs=loudness(audio),
         articulation_seconds=articulation_seconds(voiced),
+        frames_db=codebook(envelope_db, top_hz),
     )
+
+
+def codebook(envelope_db: F64, top_hz: float) -> F64:
+    """Level-free mel-band spectra (frames, CODEBOOK_BANDS) of up to CODEBOOK_FRAMES of
+    `envelope_db` (voiced frames, dB per bin), evenly spaced in time."""
+    if len(envelope_db) > CODEBOOK_FRAMES:
+        picks = np.linspace(0, len(envelope_db) - 1, CODEBOOK_FRAMES).astype(int)
+        envelope_db = envelope_db[picks]
+    weights, _ = mel_bands(CODEBOOK_BANDS, CODEBOOK_LOW_HZ, top_hz)
+    bands = envelope_db @ weights.T
+    return bands - bands.mean(axis=1, keepdims=True)
 
 
 def band_means(per_bin: F64) -> F64:

@@ -23,7 +23,7 @@ from vocalis.worker.engines.reference import ReferenceVoice
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2  # 2: the profile keeps a codebook of voiced frames
 
 
 def cache_key(path: Path, transcript: str) -> str:

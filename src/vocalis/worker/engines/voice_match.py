@@ -1,13 +1,16 @@
 """The WORLD voice matcher: move espeak's voice toward a target voice, frame by frame.
 
 A `VoiceTarget` says where to go (pitch, vocal-tract length, long-term spectral colour and its
-frame-to-frame contrast, breathiness); `transform` analyses one chunk of espeak speech, applies
-those maps and resynthesises it. Loudness is matched later, on the joined output (see
-mastering.py), because integrated loudness is a property of the whole utterance, not a chunk.
+frame-to-frame contrast, breathiness, and for a reference its own frames); `transform` analyses
+one chunk of espeak speech, applies those maps and resynthesises it. Loudness is matched later,
+on the joined output (see mastering.py), because integrated loudness is a property of the whole
+utterance, not a chunk.
 
-The maps are deliberately global (one warp factor, one EQ and one contrast curve, one F0 map
-per voice): they reproduce the *kind* of voice - register, brightness, breathiness, pace - not
-a speaker's identity, and they cannot make espeak's phonetics sound human.
+The maps are mostly global (one warp factor, one EQ and one contrast curve, one F0 map per
+voice); only frame matching (frame_match.py) looks at each frame, and it moves a frame only part
+of the way toward the reference's frames like it. They reproduce the *kind* of voice - register,
+brightness, breathiness, pace - not a speaker's identity, and they cannot make espeak's
+phonetics sound human.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from vocalis.worker.engines.analysis import (
     mel_bands,
     world_features,
 )
+from vocalis.worker.engines.frame_match import Codebook
 
 F64 = npt.NDArray[np.float64]
 
@@ -64,6 +68,7 @@ class VoiceTarget:
     whisper: bool = False  # all excitation becomes noise
     # (BINS,) scales how far voiced frames' envelopes stray from the long-term mean; None = 1
     contrast: F64 | None = None
+    codebook: Codebook | None = None  # the reference's frames, to pull voiced frames toward
 
 
 def transform(audio: npt.NDArray[np.floating], source: VoiceProfile, target: VoiceTarget) -> F64:
@@ -79,6 +84,8 @@ def transform(audio: npt.NDArray[np.floating], source: VoiceProfile, target: Voi
         voiced = features.voiced
         env_db[voiced] = centre + (env_db[voiced] - centre) * target.contrast
     env_db += target.eq_db
+    if target.codebook is not None and features.voiced.any():
+        env_db[features.voiced] = target.codebook.match(env_db[features.voiced])
     aperiodicity = shift_aperiodicity(features.aperiodicity, features.voiced, target)
     if target.whisper:
         f0 = np.zeros_like(f0)
@@ -164,6 +171,7 @@ def clone_target(reference: VoiceProfile, source: VoiceProfile) -> VoiceTarget:
         breathiness_db=breath,
         loudness_lufs=reference.loudness_lufs,
         contrast=np.clip(contrast, MIN_CONTRAST, MAX_CONTRAST),
+        codebook=Codebook(reference.frames_db, reference.bandwidth_hz),
     )
 
 
