@@ -8,12 +8,15 @@ Against the reference, for both:
 
 - similarity: cosine of Resemblyzer d-vectors (bench/speaker.py), averaged over sentences;
 - F0: median voiced F0 (WORLD Harvest) of the output minus the reference's, in semitones;
-- loudness: integrated loudness (ITU-R BS.1770, pyloudnorm) difference, in LU.
+- loudness: integrated loudness (ITU-R BS.1770, pyloudnorm) difference, in LU;
+- word errors: PocketSphinx's word error rate on the sentences (bench/intelligibility.py), for
+  the cost of voice matching in words; shown when the `bench` extra is installed, no target.
 
 Targets: similarity >= 0.65 on average and >= 0.10 above the baseline on average; every
 reference within 1 semitone and 1 LU. Exits 1 when a target is missed.
 
     apt-get install alsa-utils        # optional: adds eight references
+    pip install -e '.[bench]'         # optional: adds the word error rates
     python -m bench.quality [--limit N] [--cache-dir DIR]
 """
 
@@ -33,6 +36,7 @@ import pyworld
 import soundfile as sf
 
 from bench import downloads
+from bench.intelligibility import Recognizer, word_errors
 from bench.speaker import VoiceEncoder, cosine
 from vocalis.worker.engines import espeak, local
 from vocalis.worker.engines.base import SynthesisRequest
@@ -56,6 +60,7 @@ class Scores:
     similarity: float
     semitones: float  # signed: output above the reference is positive
     lu: float  # signed: output louder than the reference is positive
+    word_errors: tuple[int, int] | None  # (errors, words) over the sentences; None: no recogniser
 
 
 @dataclass(frozen=True)
@@ -91,18 +96,34 @@ def figures(audio: Audio, rate: int, encoder: VoiceEncoder) -> ReferenceFigures:
 
 
 def score(
-    outputs: Sequence[Audio], rate: int, ref: ReferenceFigures, encoder: VoiceEncoder
+    outputs: Sequence[Audio],
+    rate: int,
+    ref: ReferenceFigures,
+    encoder: VoiceEncoder,
+    recognizer: Recognizer | None,
 ) -> Scores:
     """Compare the sentences spoken in one voice with the reference recording."""
+    errors = None
+    if recognizer is not None:
+        counts = [
+            word_errors(text, recognizer.transcribe(out, rate))
+            for text, out in zip(SENTENCES, outputs, strict=True)
+        ]
+        errors = (sum(e for e, _ in counts), sum(n for _, n in counts))
     similarity = fmean(cosine(encoder.embed(out, rate), ref.embedding) for out in outputs)
     # Short pauses between sentences keep the gating and the F0 track as for running speech.
     pause = np.zeros(int(0.3 * rate), np.float32)
     joined = np.concatenate([part for out in outputs for part in (out, pause)])
     semitones = 12 * np.log2(median_f0(joined, rate) / ref.f0_hz)
-    return Scores(similarity, float(semitones), loudness(joined, rate) - ref.lufs)
+    return Scores(similarity, float(semitones), loudness(joined, rate) - ref.lufs, errors)
 
 
-def measure(ref: downloads.Reference, engine: LocalEngine, encoder: VoiceEncoder) -> Row:
+def measure(
+    ref: downloads.Reference,
+    engine: LocalEngine,
+    encoder: VoiceEncoder,
+    recognizer: Recognizer | None,
+) -> Row:
     audio, rate = sf.read(ref.path, dtype="float32", always_2d=True)
     target = figures(audio.mean(axis=1), rate, encoder)
     cloned = [
@@ -127,23 +148,26 @@ def measure(ref: downloads.Reference, engine: LocalEngine, encoder: VoiceEncoder
     embeddings = (encoder.embed(out, espeak.SAMPLE_RATE) for out in default)
     return Row(
         ref.name,
-        score(cloned, engine.sample_rate, target, encoder),
-        score(raw, espeak.SAMPLE_RATE, target, encoder),
+        score(cloned, engine.sample_rate, target, encoder, recognizer),
+        score(raw, espeak.SAMPLE_RATE, target, encoder, recognizer),
         fmean(cosine(e, target.embedding) for e in embeddings),
     )
 
 
 def report(rows: Sequence[Row]) -> bool:
     """Print the table and the averages against the targets; True when every target is met."""
+    both = "engine  espeak"
     print(
-        f"{'reference':<24} {'similarity':^25} {'F0 error (st)':^17} {'loudness (LU)':^17}".rstrip()
+        f"{'reference':<24} {'similarity':^25} {'F0 error (st)':^17} {'loudness (LU)':^17} "
+        f"{'word errors':^17}".rstrip()
     )
-    print(f"{'':<24} {'engine  espeak  default':>25} {'engine  espeak':>17} {'engine  espeak':>17}")
+    print(f"{'':<24} {'engine  espeak  default':>25} {both:>17} {both:>17} {both:>17}")
     for row in rows:
         e, b = row.engine, row.espeak
         print(
             f"{row.name:<24} {e.similarity:8.3f} {b.similarity:7.3f} {row.default_similarity:8.3f} "
-            f"{e.semitones:+8.2f} {b.semitones:+7.2f} {e.lu:+8.2f} {b.lu:+7.2f}"
+            f"{e.semitones:+8.2f} {b.semitones:+7.2f} {e.lu:+8.2f} {b.lu:+7.2f} "
+            f"{_error_rate([e]):>8} {_error_rate([b]):>7}"
         )
     similarity = fmean(r.engine.similarity for r in rows)
     gain = similarity - fmean(r.espeak.similarity for r in rows)
@@ -162,7 +186,20 @@ def report(rows: Sequence[Row]) -> bool:
     for label, value, target, ok in checks:
         verdict = ("PASS" if ok else "FAIL") if target else ""
         print(f"{label:<28} {value:7.3f}  {target:<8} {verdict}".rstrip())
+    engine_wer, espeak_wer = (_error_rate([getattr(r, side) for r in rows]) for side in _SIDES)
+    print(f"{'word error rate':<28} {engine_wer:>7}  (raw espeak {espeak_wer}; no target)")
     return all(ok for *_, ok in checks)
+
+
+_SIDES = ("engine", "espeak")
+
+
+def _error_rate(scores: Sequence[Scores]) -> str:
+    """Word errors over words, pooled; '-' without a recogniser."""
+    counts = [s.word_errors for s in scores if s.word_errors is not None]
+    if not counts:
+        return "-"
+    return f"{sum(e for e, _ in counts) / max(sum(n for _, n in counts), 1):.3f}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -176,7 +213,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("note: alsa-utils is not installed; using the pyannote sample only", file=sys.stderr)
     encoder = VoiceEncoder(downloads.resemblyzer_weights(args.cache_dir))
     engine = LocalEngine()
-    rows = [measure(ref, engine, encoder) for ref in references[: args.limit]]
+    try:
+        recognizer: Recognizer | None = Recognizer()
+    except ImportError:
+        print("note: pocketsphinx is not installed; no word error rates", file=sys.stderr)
+        recognizer = None
+    rows = [measure(ref, engine, encoder, recognizer) for ref in references[: args.limit]]
     return 0 if report(rows) else 1
 
 
