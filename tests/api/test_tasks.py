@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import insert, select, update
 
-from tests.api.protocol_peer import Peer
+from tests.api.protocol_peer import Peer, tone_wav
 from tests.conftest import SignedIn
 from vocalis.api.config import Settings
 from vocalis.api.models import Generation, Task, TaskStatus, utcnow
@@ -139,6 +139,22 @@ async def test_worker_failure_fails_task_and_generation(
     ]
     assert generation["status"] == "failed"
     assert generation["error_message"] == "Reference audio could not be decoded."
+
+
+async def test_a_result_without_audio_fails_and_stores_nothing(
+    client, user, make_voice, peer: Peer, settings
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.result = tone_wav(0.0)  # a valid WAV header and no samples
+    peer.complete_all()
+    failed = await poll(client, user, started["task_id"])
+    assert failed["status"] == "failed", failed
+    assert failed["error"] == "The worker finished the job but returned no audio."
+    listed = (await client.get("/api/generations", headers=user.headers)).json()["generations"]
+    assert listed[0]["status"] == "failed" and listed[0]["audio_path"] is None
+    assert stored_generations(settings) == []
+    assert (await poll(client, user, started["task_id"]))["status"] == "failed"
+    assert peer.calls["result"] == 1  # failed for good: not downloaded again
 
 
 async def test_submit_failure_is_502_and_leaves_failed_rows(

@@ -127,15 +127,24 @@ async def check_active_cap(conn: AsyncConnection, user_id: str, cap: int) -> Non
         )
 
 
+class EmptyResult(Exception):
+    """The worker finished a job with a valid WAV that holds no audio: nothing to store."""
+
+
 async def store_result(
     worker: WorkerClient, storage: Any, settings: Settings, job_id: str, key: str
 ) -> float:
-    """Download a finished job's audio to a scratch file and store it at `key`; its seconds."""
+    """Download a finished job's audio to a scratch file and store it at `key`; its seconds.
+
+    EmptyResult (nothing stored) when the audio has no samples: a completed job's result does
+    not change, so retrying cannot help."""
     from vocalis.audio import wav_duration  # numpy + PyAV: loaded on first use, not at import
 
     async with scratch_dir(settings.data_dir / "tmp") as tmp:
         path = tmp / "result.wav"
         await worker.download(job_id, path)
         duration = await anyio.to_thread.run_sync(wav_duration, path)
+        if duration <= 0:
+            raise EmptyResult("The worker finished the job but returned no audio.")
         await storage.put_file(key, path, "audio/wav")
     return duration

@@ -36,6 +36,7 @@ from vocalis.api.models import (
 from vocalis.api.task_rows import (
     ACTIVE,
     TERMINAL,
+    EmptyResult,
     G,
     T,
     check_active_cap,
@@ -321,6 +322,9 @@ class Tasks:
         except JobUnknown:
             await release_lease(self.db, task["id"], token)
             return await self._lost(task, now)
+        except EmptyResult as exc:
+            await release_lease(self.db, task["id"], token)
+            return await self._fail(task, str(exc), cancel_job=False)
         except (WorkerError, ValueError, OSError) as exc:  # AudioError is a ValueError
             log.warning("fetching the result of task %s failed: %s", task["id"], exc)
             await release_lease(self.db, task["id"], token)
