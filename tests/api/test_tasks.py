@@ -17,7 +17,7 @@ from tests.conftest import SignedIn
 from vocalis.api.config import Settings
 from vocalis.api.models import Generation, Task, TaskStatus, utcnow
 from vocalis.api.reconciler import reconcile_once
-from vocalis.api.tasks import ALLOWED, transition
+from vocalis.api.task_states import ALLOWED, transition
 
 
 async def generate(

@@ -1,6 +1,6 @@
 """Task rows without their status: the tables, the poll's statement, the active-task cap,
-leases, reads, and storing a result. Status writes live in tasks.py alone; nothing here
-changes `status`."""
+leases, reads, and storing a result. Status writes go through task_states.transition, from
+tasks.py alone; nothing here changes `status`."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """THE task state machine: create + submit, poll (advance), finalize, cancel, delete.
 
-Nothing else writes task status. Every status change is a compare-and-set
-(`UPDATE … WHERE id = ? AND status IN (allowed sources)`) through `transition()`, and the
-generation row follows its task inside the same transaction. Finalization is claimed with a
+Nothing else writes task status. Every status change is a compare-and-set through
+task_states.transition (the one table of legal transitions), and the generation row follows
+its task inside the same transaction. Finalization is claimed with a
 lease (a conditional UPDATE with an expiry), so any number of concurrent polls — browser tabs,
 retrying clients, reconcilers on several replicas — download and store the result once.
 """
@@ -16,23 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    insert,
-    update,
-)
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import insert, update
 
 from vocalis.api.config import Settings
 from vocalis.api.db import Database
 from vocalis.api.errors import BadRequest, NotFound, UpstreamError
 from vocalis.api.job_payloads import job_body
-from vocalis.api.models import (
-    TERMINAL_STATUSES,
-    TaskStatus,
-    TaskType,
-    new_id,
-    utcnow,
-)
+from vocalis.api.models import TaskStatus, TaskType, new_id, utcnow
 from vocalis.api.task_rows import (
     ACTIVE,
     TERMINAL,
@@ -48,59 +38,15 @@ from vocalis.api.task_rows import (
     result_url,
     store_result,
 )
+from vocalis.api.task_states import transition
 from vocalis.api.worker_client import JobUnknown, WorkerClient, WorkerError
 from vocalis.protocol import JobStatus
 
 log = logging.getLogger(__name__)
 
-# to-status -> the statuses it may be entered from. The one table of legal transitions.
-ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {
-    TaskStatus.PROCESSING: frozenset({TaskStatus.PENDING}),
-    TaskStatus.COMPLETED: frozenset({TaskStatus.PROCESSING}),
-    TaskStatus.FAILED: frozenset({TaskStatus.PENDING, TaskStatus.PROCESSING}),
-    TaskStatus.CANCELLED: frozenset({TaskStatus.PENDING, TaskStatus.PROCESSING}),
-}
 MAX_SUBMISSIONS = 2  # the first submission plus one resubmission of a lost job
 SUBMIT_LEASE_SECONDS = 90.0
 PROGRESS_WRITE_STEP = 0.05  # persist progress for the job feed only when it moved this much
-
-
-async def transition(
-    conn: AsyncConnection,
-    task_id: str,
-    to: TaskStatus,
-    *,
-    where: tuple[Any, ...] = (),
-    **values: Any,
-) -> bool:
-    """Compare-and-set the task's status; the generation follows. True if this call won."""
-    sources = [s.value for s in ALLOWED[to]]
-    now = utcnow()
-    if to in TERMINAL_STATUSES:
-        values.setdefault("completed_at", now)
-        values.update(lease_owner=None, lease_until=None)
-    row = (
-        await conn.execute(
-            update(T)
-            .where(T.c.id == task_id, T.c.status.in_(sources), *where)
-            .values(status=to.value, updated_at=now, **values)
-            .returning(T.c.generation_id)
-        )
-    ).first()
-    if row is None:
-        return False
-    if row.generation_id is not None and to is not TaskStatus.PROCESSING:
-        generation: dict[str, Any] = {"status": to.value}
-        if to in TERMINAL_STATUSES:
-            generation["completed_at"] = values["completed_at"]
-        if to is TaskStatus.FAILED:
-            generation["error_message"] = values.get("error")
-        await conn.execute(
-            update(G)
-            .where(G.c.id == row.generation_id, G.c.status.in_(ACTIVE))
-            .values(**generation)
-        )
-    return True
 
 
 @dataclass
