@@ -268,8 +268,7 @@ class Tasks:
         except JobUnknown:
             await release_lease(self.db, task["id"], token)
             return await self._lost(task, now)
-        except EmptyResult as exc:
-            await release_lease(self.db, task["id"], token)
+        except EmptyResult as exc:  # failing clears the lease in the same statement
             return await self._fail(task, str(exc), cancel_job=False)
         except (WorkerError, ValueError, OSError) as exc:  # AudioError is a ValueError
             log.warning("fetching the result of task %s failed: %s", task["id"], exc)

@@ -18,6 +18,7 @@ matching unvoiced frames too.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,10 +51,7 @@ class Codebook:
         level are kept; only the band shape moves."""
         if strength <= 0 or len(self.frames) == 0 or len(envelope_db) == 0:
             return envelope_db
-        weights, centres = mel_bands(CODEBOOK_BANDS, CODEBOOK_LOW_HZ, self.top_hz)
-        # Linear interpolation from band centres back to bins, as a matrix.
-        freqs = frequencies()
-        to_bins = np.stack([np.interp(freqs, centres, row) for row in np.eye(CODEBOOK_BANDS)])
+        weights, to_bins = _projections(self.top_hz)
         k = min(NEIGHBOURS, len(self.frames))
         squared = (self.frames**2).sum(axis=1)
         out = envelope_db.copy()
@@ -66,3 +64,12 @@ class Codebook:
             delta = self.frames[nearest].mean(axis=1) - shape
             out[start : start + _BLOCK] += strength * (delta @ to_bins)
         return out
+
+
+@functools.lru_cache(maxsize=32)  # one per recent voice's bandwidth; ~330 kB each
+def _projections(top_hz: float) -> tuple[F64, F64]:
+    """Bins -> codebook bands (as analysis.codebook) and back (linear interpolation), as
+    matrices; the same for every chunk of a voice, so built once."""
+    weights, centres = mel_bands(CODEBOOK_BANDS, CODEBOOK_LOW_HZ, top_hz)
+    to_bins = np.stack([np.interp(frequencies(), centres, row) for row in np.eye(CODEBOOK_BANDS)])
+    return weights, to_bins
