@@ -182,7 +182,9 @@ def test_signed_url_shape_and_verification() -> None:
     assert not verify_url(SECRET, "GET", key + "x", params["expires"], params["sig"])
     assert not verify_url(SECRET, "GET", key, str(expires + 1), params["sig"])
     assert not verify_url("other-secret", "GET", key, params["expires"], params["sig"])
-    assert not verify_url(SECRET, "GET", key, params["expires"], params["sig"][:-1] + "0")
+    # A tampered signature: its last character changed (to "0", or "1" when it already was "0").
+    tampered = params["sig"][:-1] + ("1" if params["sig"].endswith("0") else "0")
+    assert not verify_url(SECRET, "GET", key, params["expires"], tampered)
 
 
 @pytest.mark.parametrize(
