@@ -26,7 +26,9 @@ from vocalis.api.config import Settings
 from vocalis.api.worker_client import Transport
 
 PG_ADMIN_URL = os.environ.get("VOCALIS_TEST_DATABASE_URL")
-TEMPLATE_DB = "vocalis_test_template"
+# Named after the admin database, so suites pointed at different admin databases of one server
+# (parallel checkouts) never drop each other's template.
+TEMPLATE_DB = "vocalis_test_template_" + (PG_ADMIN_URL or "").rpartition("/")[2].split("?")[0]
 
 
 def _pg_url(database: str) -> str:
