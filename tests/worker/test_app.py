@@ -284,7 +284,7 @@ async def test_a_restart_forgets_every_job(tmp_path: Path) -> None:
 
 
 INVALID: list[tuple[Any, str]] = [
-    (b"{not json", "not valid JSON"),
+    (b"{not json", "Invalid JSON body"),
     (b"[]", "should be an object"),
     ({"type": "speak", "text": "Hi.", "instruct": "x"}, "type"),
     ({"type": "design", "instruct": "x"}, "text: Field required"),

@@ -55,6 +55,9 @@ class Transport(Protocol):
     ) -> Reply:
         """Send one request; with `dest`, stream a 2xx body into that file (Reply.body empty)."""
 
+    async def close(self) -> None:
+        """Release connections."""
+
 
 class AiohttpTransport:
     """The production transport: one pooled aiohttp session (~0.3 ms CPU per request here)."""
@@ -187,7 +190,7 @@ class WorkerClient:
         self._timeout = timeout
         self._health: tuple[float, Health | None] = (0.0, None)
 
-    async def submit(self, body: Body, *, json_body: bool = True) -> str:
+    async def submit(self, body: Body) -> str:
         headers = {**self._headers, "Content-Type": "application/json"}
         reply = await self._transport.request(
             "POST", f"{self.base_url}/v1/jobs", headers, body, timeout=max(self._timeout, 60.0)
@@ -248,4 +251,4 @@ class WorkerClient:
         return health.engine if health else None
 
     async def close(self) -> None:
-        await self._transport.close()  # type: ignore[attr-defined]
+        await self._transport.close()

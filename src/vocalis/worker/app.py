@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import IO, Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vocalis.error_handlers import install_error_handlers
+from vocalis.errors import describe_validation_errors
 from vocalis.protocol import Health, JobAccepted, JobRequest, JobStatus
 from vocalis.worker.config import WorkerSettings
 from vocalis.worker.engines.base import Engine
-from vocalis.worker.errors import ExpiredJob, InvalidJob, JobError, RequestTooLarge, Unauthorized
+from vocalis.worker.errors import ExpiredJob, InvalidJob, RequestTooLarge, Unauthorized
 from vocalis.worker.execution import Executor, ThreadExecutor
 from vocalis.worker.jobs import JobRunner
 from vocalis.worker.processes import ProcessExecutor
@@ -163,36 +163,7 @@ async def _read_job_request(request: Request, limit: int) -> JobRequest:
     try:
         return JobRequest.model_validate_json(bytes(body))
     except ValidationError as exc:
-        raise InvalidJob(_describe(exc)) from None
-
-
-def _describe(exc: ValidationError) -> str:
-    first = exc.errors(include_url=False)[0]
-    if first["type"] == "json_invalid":
-        return "The body is not valid JSON."
-    message = str(first["msg"]).removeprefix("Value error, ")
-    where = ".".join(str(part) for part in first["loc"])
-    return f"{where}: {message}" if where else message
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(JobError)
-    async def _job_error(_request: Request, exc: JobError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": "Invalid request."}, 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = "Not found." if exc.status_code == 404 else exc.detail
-        return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return JSONResponse({"detail": "Internal server error."}, 500)
+        raise InvalidJob(describe_validation_errors(exc.errors(include_url=False))) from None
 
 
 def create_worker_app(settings: WorkerSettings, engine: Engine | None = None) -> FastAPI:
@@ -226,6 +197,7 @@ def create_worker_app(settings: WorkerSettings, engine: Engine | None = None) ->
                 shutil.rmtree(root, ignore_errors=True)
 
     app = FastAPI(title="Vocalis worker", summary="Job protocol v1", lifespan=lifespan)
-    _install_error_handlers(app)
+    # Path and query validation errors are 422, as for a bad job request (InvalidJob).
+    install_error_handlers(app, validation_status=422)
     app.include_router(router)
     return app

@@ -1,6 +1,13 @@
-"""A scriptable job-protocol peer for fault tests: the real worker cannot be told to fail a
-status check, forget a job, or be slow to hand over a result on cue. Speaks protocol v1 shapes
-(validated with the shared wire models) and counts what the API asked of it."""
+"""A scripted job-protocol peer, shipped beside the worker client (as httpx ships MockTransport
+beside its transports): the real worker cannot be told to fail a status check, forget a job, or
+be slow to hand over a result on cue. It speaks protocol v1 shapes (validated with the shared
+wire models), counts what the API asked of it, and is used by the tests and benchmarks.
+
+    worker = ScriptedWorker()
+    app = create_app(settings, worker_transport=worker.transport())
+    ...
+    worker.complete_all()
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,8 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from vocalis.protocol import JobRequest, JobStatus
+from vocalis.api.worker_client import HttpxTransport
+from vocalis.protocol import JobRequest, JobState, JobStatus
 
 
 def tone_wav(seconds: float = 1.0, rate: int = 24000) -> bytes:
@@ -37,13 +45,13 @@ def tone_wav(seconds: float = 1.0, rate: int = 24000) -> bytes:
 @dataclass
 class Job:
     request: dict[str, Any]
-    status: str = "running"
+    status: JobState = "running"
     progress: float | None = 0.0
     error: str | None = None
 
 
 @dataclass
-class Peer:
+class ScriptedWorker:
     jobs: dict[str, Job] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     submit_fails: int = 0  # the next N submissions answer 503
@@ -62,6 +70,12 @@ class Peer:
     def fail_all(self, error: str) -> None:
         for job in self.jobs.values():
             job.status, job.error = "failed", error
+
+    def transport(self) -> HttpxTransport:
+        """A worker-client transport that reaches this peer in-process."""
+        import httpx
+
+        return HttpxTransport(httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app())))
 
     def app(self) -> FastAPI:
         app = FastAPI()
