@@ -181,6 +181,19 @@ describe("polling", () => {
 });
 
 describe("sign-out and resync", () => {
+  test("a poll answered after sign-out leaves nothing behind", async () => {
+    store.track({ task_id: "t1" });
+    const inFlight = server.last();
+    signedIn = false;
+    store.sessionChanged(null, { user: { id: "u1" } });
+    assert.deepEqual(store.listTasks(), []);
+
+    await server.answer(inFlight, running("t1"));
+    assert.deepEqual(store.listTasks(), [], "the previous account's task came back");
+    await advance(10 * POLL_MS);
+    assert.equal(server.polls("t1").length, 1);
+  });
+
   test("resync follows every active task in the feed, newest first", async () => {
     store.resync();
     const feed = server.last();
@@ -193,6 +206,16 @@ describe("sign-out and resync", () => {
     assert.equal(server.polls("old").length, 1);
     assert.equal(server.polls("new").length, 1);
     assert.deepEqual(broadcasts, [], "tasks from the feed are every tab's already");
+  });
+
+  test("a feed answered after sign-out is dropped", async () => {
+    store.resync();
+    const feed = server.last();
+    signedIn = false;
+    store.sessionChanged(null, { user: { id: "u1" } });
+    await server.answer(feed, { tasks: [running("t1")] });
+    assert.deepEqual(store.listTasks(), []);
+    assert.equal(server.calls.length, 1);
   });
 
   test("resync asks nothing while signed out, and a failed feed changes nothing", async () => {

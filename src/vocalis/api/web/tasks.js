@@ -31,6 +31,9 @@ export function createTaskStore({ api, isSignedIn, broadcast = () => {}, now = (
   const tasks = new Map(); // id -> latest Task JSON (plus a few local fields starting with _)
   const polls = new Map(); // id -> {timer, failures}
   const listeners = new Set();
+  // Bumped by reset() (sign-out, another account): answers to requests sent before it are
+  // about the previous account's tasks and are dropped.
+  let epoch = 0;
 
   function getTask(id) {
     return tasks.get(id) ?? null;
@@ -89,6 +92,8 @@ export function createTaskStore({ api, isSignedIn, broadcast = () => {}, now = (
       let delay = POLL_MS;
       try {
         const answer = await api(`/api/tasks/${encodeURIComponent(id)}`);
+        // Stopped while we waited (reset at sign-out, deleted): this answer is stale.
+        if (polls.get(id) !== state) return;
         const task = update({ ...answer, _poll_error: null });
         state.failures = 0;
         if (isTerminal(task)) {
@@ -127,12 +132,13 @@ export function createTaskStore({ api, isSignedIn, broadcast = () => {}, now = (
 
   /** Cancel a running task; resolves to the task as it is now. */
   async function cancelTask(id) {
+    const at = epoch;
     try {
       await api(`/api/tasks/${encodeURIComponent(id)}/cancel`, { method: "POST" });
     } finally {
       // Whether it was cancelled or had already finished, show what the server says now.
       const task = await api(`/api/tasks/${encodeURIComponent(id)}`).catch(() => null);
-      if (task) {
+      if (task && at === epoch) {
         update(task);
         broadcast({ kind: "update", task });
       }
@@ -154,8 +160,10 @@ export function createTaskStore({ api, isSignedIn, broadcast = () => {}, now = (
   /** Re-read the running tasks from the server and poll every one of them. */
   async function resync() {
     if (!isSignedIn()) return;
+    const at = epoch;
     try {
       const data = await api("/api/tasks", { query: { status: "active", limit: 50 } });
+      if (at !== epoch) return; // signed out or switched accounts meanwhile
       for (const task of data.tasks) track(task, { broadcast: false });
     } catch {
       // the next resync tries again; polling of known tasks goes on regardless
@@ -163,6 +171,7 @@ export function createTaskStore({ api, isSignedIn, broadcast = () => {}, now = (
   }
 
   function reset() {
+    epoch += 1;
     for (const id of [...polls.keys()]) stopPolling(id);
     tasks.clear();
     emit(null);
