@@ -57,11 +57,24 @@ class ScriptedWorker:
     submit_fails: int = 0  # the next N submissions answer 503
     status_fails: int = 0  # the next N status checks answer 500
     result_fails: int = 0  # the next N result downloads answer 500
-    result_delay: float = 0.0  # seconds each result download stalls before answering
+    # Gates for races: while `results_held`, a result download announces itself on
+    # `result_requested` and waits until `release_results()`.
+    results_held: bool = False
+    result_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    _results_released: asyncio.Event = field(default_factory=asyncio.Event)
     forget_jobs: bool = False  # status answers 404 for every job (the worker restarted)
     result: bytes = field(default_factory=tone_wav)
     submitted: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 0
+
+    def hold_results(self) -> None:
+        self.results_held = True
+        self.result_requested.clear()
+        self._results_released.clear()
+
+    def release_results(self) -> None:
+        self.results_held = False
+        self._results_released.set()
 
     def complete_all(self) -> None:
         for job in self.jobs.values():
@@ -116,8 +129,9 @@ class ScriptedWorker:
         @app.get("/v1/jobs/{job_id}/result")
         async def result(job_id: str) -> Response:
             self.calls["result"] += 1
-            if self.result_delay:
-                await asyncio.sleep(self.result_delay)
+            if self.results_held:
+                self.result_requested.set()
+                await self._results_released.wait()
             if self.result_fails:
                 self.result_fails -= 1
                 return JSONResponse({"detail": "boom"}, status_code=500)
