@@ -122,6 +122,7 @@ def test_every_language_speaks_for_a_plausible_time(engine: LocalEngine, languag
     assert loudness(audio) > -30  # not silent: mastered to the design's -20 LUFS
 
 
+@pytest.mark.slow
 def test_auto_language_follows_the_script(engine: LocalEngine) -> None:
     assert resolve_language("Auto", SAMPLES["Russian"]) == "Russian"
     assert resolve_language("Auto", SAMPLES["Japanese"]) == "Japanese"
@@ -146,6 +147,7 @@ def test_japanese_kanji_are_read_not_spelled() -> None:
     assert len(kanji) / espeak.SAMPLE_RATE < 3.0
 
 
+@pytest.mark.slow
 def test_clone_follows_the_reference_pitch(
     engine: LocalEngine, references: dict[str, Path]
 ) -> None:
@@ -158,6 +160,7 @@ def test_clone_follows_the_reference_pitch(
     assert semitones(high_f0, low_f0) > 12
 
 
+@pytest.mark.slow
 def test_clone_matches_the_reference_loudness(
     engine: LocalEngine, references: dict[str, Path]
 ) -> None:
@@ -167,6 +170,7 @@ def test_clone_matches_the_reference_loudness(
         assert np.abs(audio).max() <= 10 ** (-1 / 20) + 1e-6  # limited to -1 dBFS
 
 
+@pytest.mark.slow
 def test_clone_works_across_languages(engine: LocalEngine, references: dict[str, Path]) -> None:
     audio = engine.synthesize(clone(SAMPLES["German"], references["high"], "German"), no_progress)
     assert abs(semitones(median_f0(audio, RATE), 240.0)) < 1.0
@@ -190,6 +194,7 @@ def test_cancel_stops_between_chunks(engine: LocalEngine) -> None:
     assert len(calls) == 2 and calls[0] == 0.0 and 0 < calls[1] < 0.5
 
 
+@pytest.mark.slow
 def test_progress_rises_to_one(engine: LocalEngine) -> None:
     calls: list[float] = []
 
@@ -232,6 +237,7 @@ def test_silent_and_missing_references_are_synthesis_errors(
         engine.synthesize(clone("Hello.", tmp_path / "missing.wav"), no_progress)
 
 
+@pytest.mark.slow
 def test_reference_analysis_is_cached_by_content(
     references: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -255,6 +261,7 @@ def test_reference_analysis_is_cached_by_content(
     assert np.allclose(again.profile.frames_db, first.profile.frames_db, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_clone_pace_follows_a_fast_reference(engine: LocalEngine, tmp_path: Path) -> None:
     slow_source = espeak.speak(PASSAGES["English"], espeak.Voice("English", rate_wpm=130))
     fast_source = espeak.speak(PASSAGES["English"], espeak.Voice("English", rate_wpm=240))
@@ -267,6 +274,7 @@ def test_clone_pace_follows_a_fast_reference(engine: LocalEngine, tmp_path: Path
     assert durations["fast"] < 0.8 * durations["slow"], durations
 
 
+@pytest.mark.slow
 def test_design_words_move_pitch_and_loudness(engine: LocalEngine) -> None:
     def speak(instruct: str) -> np.ndarray:
         request = SynthesisRequest(
