@@ -106,7 +106,7 @@ async def test_clone_from_inline_and_url_references(tmp_path: Path) -> None:
             await runner.cleanup()
         # References are removed once used; only the results stay.
         leftovers = sorted(p.name for p in w.runner.jobs_dir.rglob("*") if p.is_file())
-        assert leftovers == ["result.wav"] * 3
+        assert leftovers == ["0.wav"] * 3 + ["result.wav"] * 3  # each job's one segment
 
 
 async def test_a_reference_that_does_not_decode_fails_the_job(tmp_path: Path) -> None:
@@ -304,19 +304,26 @@ async def test_oversized_requests_are_413(tmp_path: Path) -> None:
         assert list(w.runner.jobs_dir.iterdir()) == []
 
 
-ROUTES = [
-    ("POST", "/v1/jobs"),
-    ("GET", "/v1/jobs/{id}"),
-    ("GET", "/v1/jobs/{id}/result"),
-    ("POST", "/v1/jobs/{id}/cancel"),
-    ("GET", "/v1/health"),
-]
+def protocol_routes(app: Any) -> list[tuple[str, str]]:
+    """(method, path template) of every job-protocol route, read from the app's own OpenAPI
+    document, so a new route cannot escape the sweep."""
+    routes: list[tuple[str, str]] = []
+    for path, operations in app.openapi()["paths"].items():
+        template = path.replace("{job_id}", "{id}").replace("{index}", "0")
+        routes.extend((method.upper(), template) for method in operations)
+    return sorted(routes)
 
 
 async def test_every_route_needs_the_token_and_unknown_ids_are_404(tmp_path: Path) -> None:
     async with worker(tmp_path) as w:
+        routes = protocol_routes(w.app)
+        assert ("GET", "/v1/jobs/{id}/segments/0") in routes and (
+            "DELETE",
+            "/v1/jobs/{id}",
+        ) in routes
+        assert len(routes) == 7
         job_id = await submit(w.client, DESIGN)
-        for method, template in ROUTES:
+        for method, template in routes:
             path = template.format(id=job_id)
             for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
                 w.client.headers.pop("Authorization", None)

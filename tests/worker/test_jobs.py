@@ -35,10 +35,11 @@ def design(tmp_path: Path, text: str = "Hello there.", name: str = "out.wav") ->
     return Work("design", text, "English", str(tmp_path / name), instruct="a bright voice")
 
 
-def held(tmp_path: Path, name: str) -> Work:
-    """A job that stays running after its first chunk until it is cancelled."""
+def held(tmp_path: Path, name: str, how: str = "tone_hold_after") -> Work:
+    """A job that stays running after its first chunk until it is cancelled (or, with
+    `tone_stuck_after`, hangs there without ever looking at its cancel)."""
     work = design(tmp_path, LONG, name)
-    return Work(**{**work.to_json(), "options": {"tone_hold_after": 1}})
+    return Work(**{**work.to_json(), "options": {how: 1}})
 
 
 # -- reference intake -------------------------------------------------------------------------
@@ -165,14 +166,13 @@ async def test_process_slots_survive_crashes_and_kills(tmp_path: Path) -> None:
         os.kill(pid, signal.SIGKILL)
         assert await run.wait() == Outcome("failed", error="The synthesis process crashed.")
 
-        # With no grace, a cancelled slot is killed at once rather than waited for.
-        run = await executor.start(held(tmp_path, "c.wav"))
+        # A slot stuck in a chunk is killed once the grace (none here) is over.
+        run = await executor.start(held(tmp_path, "c.wav", "tone_stuck_after"))
         [pid] = executor.busy_pids()
         while run.progress == 0.0:
             await asyncio.sleep(0.02)
         run.cancel()
         assert await run.wait() == Outcome("cancelled")
-        await asyncio.sleep(0.1)
         assert not Path(f"/proc/{pid}").exists() or _is_zombie_or_gone(pid)
         assert not (tmp_path / "c.wav").exists()
 

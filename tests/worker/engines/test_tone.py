@@ -9,7 +9,12 @@ import pytest
 
 from tests.audio_files import make_wav
 from vocalis.worker.engines import load_engine
-from vocalis.worker.engines.base import JobCancelled, SynthesisError, SynthesisRequest
+from vocalis.worker.engines.base import (
+    JobCancelled,
+    SynthesisError,
+    SynthesisRequest,
+    synthesize_whole,
+)
 from vocalis.worker.engines.tone import (
     MAX_HOLD_SECONDS,
     SAMPLE_RATE,
@@ -30,9 +35,9 @@ def design(text: str, **options: object) -> SynthesisRequest:
 
 def test_same_text_same_audio_and_different_text_different_audio() -> None:
     engine = load_engine("tone")
-    first = engine.synthesize(design(THREE), lambda _f: None)
-    again = engine.synthesize(design(THREE), lambda _f: None)
-    other = engine.synthesize(design(THREE.replace("first", "fifth")), lambda _f: None)
+    first = synthesize_whole(engine, design(THREE), lambda _f: None)
+    again = synthesize_whole(engine, design(THREE), lambda _f: None)
+    other = synthesize_whole(engine, design(THREE.replace("first", "fifth")), lambda _f: None)
     assert first.dtype == np.float32 and np.array_equal(first, again)
     assert not np.array_equal(first[: len(other)], other[: len(first)])
     assert 0.1 < np.abs(first).max() <= 1.0
@@ -44,7 +49,7 @@ def test_one_tone_per_chunk_with_pitch_and_length_from_the_text() -> None:
     def progress(fraction: float) -> None:
         fractions.append(fraction)
 
-    audio = ToneEngine().synthesize(design(THREE), progress)
+    audio = synthesize_whole(ToneEngine(), design(THREE), progress)
     chunks = [
         "The first sentence is here and it runs on for a while.",
         "A second one follows it, also of a decent length.",
@@ -74,7 +79,7 @@ def test_a_cancel_stops_between_chunks() -> None:
             raise JobCancelled
 
     with pytest.raises(JobCancelled):
-        ToneEngine().synthesize(design(THREE), progress)
+        synthesize_whole(ToneEngine(), design(THREE), progress)
     assert len(calls) == 2  # the start, then the first chunk; nothing after the cancel
 
 
@@ -91,7 +96,7 @@ def test_a_held_job_waits_for_its_cancel() -> None:
 
     engine = ToneEngine(clock=lambda: now[0], sleep=sleep)
     with pytest.raises(JobCancelled):
-        engine.synthesize(design(THREE, tone_hold_after=1), progress)
+        synthesize_whole(engine, design(THREE, tone_hold_after=1), progress)
     assert now[0] == pytest.approx(cancelled_at, abs=0.01)
 
 
@@ -103,14 +108,32 @@ def test_a_held_job_nobody_cancels_fails_in_the_end() -> None:
 
     engine = ToneEngine(clock=lambda: now[0], sleep=sleep)
     with pytest.raises(SynthesisError, match="nobody cancelled"):
-        engine.synthesize(design(THREE, tone_hold_after=2), lambda _f: None)
+        synthesize_whole(engine, design(THREE, tone_hold_after=2), lambda _f: None)
     assert now[0] >= MAX_HOLD_SECONDS
+
+
+def test_a_stuck_job_ignores_its_cancel_until_it_gives_up() -> None:
+    now = [0.0]
+    asked: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    def progress(fraction: float) -> None:
+        asked.append(fraction)
+        if now[0] > 0:  # cancelled as soon as it starts to hang
+            raise JobCancelled
+
+    engine = ToneEngine(clock=lambda: now[0], sleep=sleep)
+    with pytest.raises(SynthesisError, match="nobody cancelled"):
+        synthesize_whole(engine, design(THREE, tone_stuck_after=1), progress)
+    assert len(asked) == 2 and now[0] >= MAX_HOLD_SECONDS  # never looked while stuck
 
 
 def test_a_chunk_pause_is_taken_after_each_chunk() -> None:
     pauses: list[float] = []
     engine = ToneEngine(sleep=pauses.append)
-    engine.synthesize(design(THREE, tone_chunk_seconds=0.25), lambda _f: None)
+    synthesize_whole(engine, design(THREE, tone_chunk_seconds=0.25), lambda _f: None)
     assert pauses == [0.25, 0.25, 0.25]
 
 
@@ -119,26 +142,28 @@ def test_a_chunk_pause_is_taken_after_each_chunk() -> None:
     [
         ({"tone_hold_after": 0}, "tone_hold_after"),
         ({"tone_hold_after": True}, "tone_hold_after"),
+        ({"tone_stuck_after": "1"}, "tone_stuck_after"),
         ({"tone_chunk_seconds": -1}, "tone_chunk_seconds"),
         ({"tone_chunk_seconds": "x"}, "tone_chunk_seconds"),
     ],
 )
 def test_bad_test_options_are_refused(options: dict[str, object], message: str) -> None:
     with pytest.raises(SynthesisError, match=message):
-        ToneEngine().synthesize(design(THREE, **options), lambda _f: None)
+        synthesize_whole(ToneEngine(), design(THREE, **options), lambda _f: None)
 
 
 def test_clone_decodes_its_reference_like_a_real_engine(tmp_path: Path) -> None:
     good = make_wav(tmp_path / "ref.wav", seconds=1.0)
     clone = SynthesisRequest("clone", "Hi there.", "English", ref_audio_path=good, ref_text="x")
-    assert len(ToneEngine().synthesize(clone, lambda _f: None)) > 0
+    assert len(synthesize_whole(ToneEngine(), clone, lambda _f: None)) > 0
 
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"not audio at all")
     with pytest.raises(SynthesisError, match="reference audio could not be used"):
-        ToneEngine().synthesize(
+        synthesize_whole(
+            ToneEngine(),
             SynthesisRequest("clone", "Hi.", "English", ref_audio_path=bad, ref_text="x"),
             lambda _f: None,
         )
     with pytest.raises(SynthesisError, match="needs reference audio"):
-        ToneEngine().synthesize(SynthesisRequest("clone", "Hi.", "English"), lambda _f: None)
+        synthesize_whole(ToneEngine(), SynthesisRequest("clone", "Hi.", "English"), lambda _f: None)

@@ -7,17 +7,20 @@ where the job protocol and the orchestration can see it: chunks, progress after 
 cancel between chunks, clone references decoded (a bad one fails the job the same way), and it
 costs microseconds, so protocol tests need not run a real synthesiser.
 
-Two options make timing-dependent behaviour testable without wall-clock thresholds:
+Three options make timing-dependent behaviour testable without wall-clock thresholds:
 `tone_hold_after` (int): after that many chunks, wait until the job is cancelled (a job that is
-certainly running, with known progress); `tone_chunk_seconds` (float, at most 2): pause after
-each chunk, so audio can be seen arriving over time. They exist for tests and benchmarks only.
+certainly running, with known progress); `tone_stuck_after` (int): after that many chunks, hang
+without ever looking at cancel (a chunk that never ends, for the executors' kill path);
+`tone_chunk_seconds` (float, at most 2): pause after each chunk, so audio can be seen arriving
+over time. They exist for tests and benchmarks only; a hold or hang ends after
+MAX_HOLD_SECONDS with a failure, so a forgotten job cannot keep a slot for ever.
 """
 
 from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -71,8 +74,8 @@ class ToneEngine:
         self._clock = clock
         self._sleep = sleep
 
-    def synthesize(self, request: SynthesisRequest, progress: Progress) -> F32:
-        """One tone per sentence chunk; progress after each, by characters done."""
+    def synthesize(self, request: SynthesisRequest, progress: Progress) -> Iterator[F32]:
+        """One tone per sentence chunk, each a segment; progress after each, by characters."""
         if request.kind == "clone":
             _check_reference(request)
         elif request.kind != "design":
@@ -80,22 +83,22 @@ class ToneEngine:
         chunks = split_sentences(request.text, CHUNK_CHARS)
         if not chunks:
             raise SynthesisError("There is no text to speak.")
-        hold_after, pause = _test_options(request.options)
+        hold_after, stuck_after, pause = _test_options(request.options)
         total = sum(len(chunk) for chunk in chunks)
         done = 0
-        parts: list[F32] = []
         progress(0.0)
         for index, chunk in enumerate(chunks):
-            parts.append(chunk_tone(chunk, request.kind))
+            yield chunk_tone(chunk, request.kind)
             done += len(chunk)
             progress(done / total)  # raises JobCancelled: stop between chunks
             if pause:
                 self._sleep(pause)
             if hold_after is not None and index + 1 == hold_after:
                 self._hold(progress, done / total)
-        return np.concatenate(parts)
+            if stuck_after is not None and index + 1 == stuck_after:
+                self._hold(lambda _fraction: None, done / total)
 
-    def _hold(self, progress: Progress, fraction: float) -> None:
+    def _hold(self, progress: Callable[[float], None], fraction: float) -> None:
         deadline = self._clock() + MAX_HOLD_SECONDS
         while self._clock() < deadline:
             progress(fraction)  # raises JobCancelled once the job is cancelled
@@ -115,11 +118,16 @@ def _check_reference(request: SynthesisRequest) -> None:
         raise SynthesisError(f"The reference audio could not be used: {exc}") from exc
 
 
-def _test_options(options: Mapping[str, Any]) -> tuple[int | None, float]:
-    hold = options.get("tone_hold_after")
-    if hold is not None and (isinstance(hold, bool) or not isinstance(hold, int) or hold < 1):
-        raise SynthesisError("tone_hold_after must be a positive integer")
+def _test_options(options: Mapping[str, Any]) -> tuple[int | None, int | None, float]:
+    hold, stuck = (_chunk_count(options, name) for name in ("tone_hold_after", "tone_stuck_after"))
     pause = options.get("tone_chunk_seconds", 0.0)
     if isinstance(pause, bool) or not isinstance(pause, int | float) or pause < 0:
         raise SynthesisError("tone_chunk_seconds must be a non-negative number")
-    return hold, min(float(pause), MAX_CHUNK_PAUSE_SECONDS)
+    return hold, stuck, min(float(pause), MAX_CHUNK_PAUSE_SECONDS)
+
+
+def _chunk_count(options: Mapping[str, Any], name: str) -> int | None:
+    value = options.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise SynthesisError(f"{name} must be a positive integer")
+    return value
