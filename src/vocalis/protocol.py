@@ -58,6 +58,10 @@ class JobOptions(BaseModel):
 
     max_new_tokens: int | None = Field(default=None, ge=1, le=32_768)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    # Output level: "standard" brings every voice to `output_lufs` (default: the worker's,
+    # -16 LUFS); "reference" keeps the reference recording's own level (clone jobs).
+    loudness: Literal["standard", "reference"] | None = None
+    output_lufs: float | None = Field(default=None, ge=-40.0, le=-8.0)
 
     @model_validator(mode="after")
     def _extras_are_scalars(self) -> JobOptions:

@@ -91,3 +91,14 @@ async def submit(client: httpx.AsyncClient, body: dict[str, Any]) -> str:
 def read_wav(data: bytes) -> tuple[np.ndarray, int]:
     audio, rate = sf.read(io.BytesIO(data), dtype="float32")
     return audio, rate
+
+
+def tone_segments(text: str, kind: str = "design") -> list[np.ndarray]:
+    """The segments a tone job for `text` hands out: the engine's tones, leveled in order to
+    the worker's default output loudness as the worker does."""
+    from vocalis.worker.engines.text import split_sentences
+    from vocalis.worker.engines.tone import CHUNK_CHARS, SAMPLE_RATE, chunk_tone
+    from vocalis.worker.loudness import Leveler
+
+    level = Leveler(SAMPLE_RATE)
+    return [level(chunk_tone(chunk, kind)) for chunk in split_sentences(text, CHUNK_CHARS)]

@@ -11,10 +11,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.worker.harness import DESIGN, HELD, LONG, TOKEN, read_wav, submit, wait_for, worker
+from tests.worker.harness import (
+    DESIGN,
+    HELD,
+    LONG,
+    TOKEN,
+    read_wav,
+    submit,
+    tone_segments,
+    wait_for,
+    worker,
+)
 from vocalis.protocol import Health, JobStatus
-from vocalis.worker.engines.text import split_sentences
-from vocalis.worker.engines.tone import CHUNK_CHARS, chunk_tone
 
 
 async def segment(client: Any, job_id: str, n: int | str) -> Any:
@@ -30,15 +38,15 @@ async def test_segments_come_while_the_job_runs(tmp_path: Path, execution: str) 
             status = await wait_for(w.client, job_id, {"running"})
         assert status.status == "running" and not status.result_ready
 
-        chunks = split_sentences(LONG, CHUNK_CHARS)
+        expected = tone_segments(LONG)
         for n in (0, 1):
             reply = await segment(w.client, job_id, n)
             assert reply.status_code == 200 and reply.headers["content-type"] == "audio/wav"
             audio, rate = read_wav(reply.content)
             assert rate == 16_000
-            assert np.abs(audio - chunk_tone(chunks[n], "design")).max() < 1e-4
+            assert np.abs(audio - expected[n]).max() < 1e-4
         assert status.audio_seconds_ready == pytest.approx(
-            sum(len(chunk_tone(c, "design")) for c in chunks[:2]) / 16_000, abs=1e-3
+            sum(len(s) for s in expected[:2]) / 16_000, abs=1e-3
         )
         # The job's own rate: characters done over time running.
         assert status.text_chars_total == len(LONG)
@@ -136,8 +144,7 @@ async def test_the_api_client_fetches_segments_and_forgets_jobs(tmp_path: Path) 
         dest = tmp_path / "segment.wav"
         await client.segment(job_id, 0, dest)
         audio, _ = read_wav(dest.read_bytes())
-        first = split_sentences(LONG, CHUNK_CHARS)[0]
-        assert np.abs(audio - chunk_tone(first, "design")).max() < 1e-4
+        assert np.abs(audio - tone_segments(LONG)[0]).max() < 1e-4
         with pytest.raises(ResultNotReady):
             await client.segment(job_id, 1, tmp_path / "next.wav")
 

@@ -234,6 +234,7 @@ def create_worker_app(settings: WorkerSettings, engine: Engine | None = None) ->
             retention_seconds=settings.retention_seconds,
             max_ref_bytes=settings.max_ref_bytes,
             fetch_timeout_seconds=settings.fetch_timeout_seconds,
+            output_lufs=settings.output_lufs,
         )
         app.state.settings = settings
         app.state.runner = runner

@@ -43,6 +43,10 @@ class Work:
     ref_text: str | None = None
     instruct: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    # Output level (vocalis.worker.loudness): "standard" -> output_lufs; "reference" -> the
+    # reference recording's own level.
+    loudness: Literal["standard", "reference"] = "standard"
+    output_lufs: float = -16.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,6 +124,7 @@ def synthesize_to_file(
     and the job table, so it catches broadly: the user gets a message, the log the traceback.
     """
     from vocalis.audio import AudioError, WavWriter, pcm16
+    from vocalis.worker.loudness import Leveler, reference_lufs
 
     out = Path(work.out_path)
     # Written under a temporary name so a file at out_path is always complete.
@@ -128,10 +133,14 @@ def synthesize_to_file(
     rate = int(engine.sample_rate)
     try:
         progress(0.0)  # a job cancelled while being handed over stops before any work
+        target = work.output_lufs
+        if work.loudness == "reference" and work.ref_audio_path is not None:
+            target = reference_lufs(Path(work.ref_audio_path))
+        level = Leveler(rate, target)
         with WavWriter(partial, rate) as result:
             count = 0
             for audio in engine.synthesize(work.request(), progress):
-                pcm = pcm16(audio)
+                pcm = pcm16(level(audio))
                 if len(pcm) == 0:
                     continue
                 result.write(pcm)

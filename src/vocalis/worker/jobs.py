@@ -35,6 +35,7 @@ from vocalis.worker.errors import (
     UnknownJob,
 )
 from vocalis.worker.execution import EngineInfo, Executor, Outcome, Run, Work
+from vocalis.worker.loudness import DEFAULT_LUFS
 from vocalis.worker.reference import ReferenceProblem, decode_base64_reference, download_reference
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ class JobRunner:
         retention_seconds: float,
         max_ref_bytes: int,
         fetch_timeout_seconds: float,
+        output_lufs: float = DEFAULT_LUFS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.executor = executor
@@ -125,6 +127,7 @@ class JobRunner:
         self.retention = retention_seconds
         self.max_ref_bytes = max_ref_bytes
         self.fetch_timeout = fetch_timeout_seconds
+        self.output_lufs = output_lufs
         self.clock = clock
         self.engine: EngineInfo | None = None
         self._jobs: dict[str, Job] = {}
@@ -187,6 +190,12 @@ class JobRunner:
             ref_text=request.ref_text,
             instruct=request.instruct,
             options=request.options.model_dump(exclude_none=True),
+            loudness=request.options.loudness or "standard",
+            output_lufs=(
+                request.options.output_lufs
+                if request.options.output_lufs is not None
+                else self.output_lufs
+            ),
         )
         job = Job(job_id, work, job_dir, self.clock(), ref_url=request.ref_audio_url)
         self._jobs[job_id] = job

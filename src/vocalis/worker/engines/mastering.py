@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from vocalis.worker.engines.analysis import SAMPLE_RATE, loudness
 
@@ -22,7 +21,6 @@ SENTENCE_PAUSE_S = 0.28
 _FADE_S = 0.01
 _TRIM_THRESHOLD = 10 ** (-50 / 20)
 _EDGE_S = 0.03  # kept around detected speech so soft onsets and releases survive trimming
-_LIMITER_WINDOW_S = 0.005
 
 
 def trim(audio: F64) -> F64:
@@ -69,12 +67,7 @@ def master(audio: F64, target_lufs: float) -> F32:
 
 
 def limit(audio: F64, ceiling: float = CEILING) -> F64:
-    """A look-ahead peak limiter: gain dips smoothly around each peak so none exceeds ceiling."""
-    peak = np.abs(audio)
-    if peak.max() <= ceiling:
-        return audio
-    needed = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
-    width = max(int(_LIMITER_WINDOW_S * SAMPLE_RATE), 1)
-    # The minimum over +-width, averaged over width, never exceeds `needed` at any sample.
-    gain = uniform_filter1d(minimum_filter1d(needed, 2 * width + 1), width)
-    return audio * gain
+    """A look-ahead peak limiter at the engine's rate (see vocalis.worker.loudness.limit)."""
+    from vocalis.worker.loudness import limit as look_ahead_limit
+
+    return look_ahead_limit(audio, ceiling, SAMPLE_RATE)
