@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
@@ -103,18 +103,22 @@ async def job_status(job_id: str, runner: Runner) -> JobStatus:
 @router.get("/jobs/{job_id}/result", response_class=StreamingResponse)
 async def job_result(job_id: str, runner: Runner) -> StreamingResponse:
     """The finished audio as a WAV stream."""
-    path = runner.result_path(job_id)
-    try:
-        # Opened here, so a purge racing this request still streams a whole file.
-        handle = path.open("rb")
-    except FileNotFoundError:
-        raise ExpiredJob() from None
-    size = os.fstat(handle.fileno()).st_size
-    return StreamingResponse(
-        _chunks(handle),
-        media_type="audio/wav",
-        headers={"Content-Length": str(size), "Cache-Control": "no-store"},
-    )
+    return _wav_file(runner.result_path(job_id))
+
+
+@router.get("/jobs/{job_id}/segments/{index}", response_class=StreamingResponse)
+async def job_segment(job_id: str, index: str, runner: Runner) -> StreamingResponse:
+    """A finished segment of the audio (from 0) as WAV, while the job runs or after."""
+    # Parsed here so a malformed index is a 404 like any other missing segment, not a 422.
+    number = int(index) if index.isdigit() and len(index) < 10 else -1
+    return _wav_file(runner.segment_path(job_id, number))
+
+
+@router.delete("/jobs/{job_id}", status_code=204)
+async def forget_job(job_id: str, runner: Runner) -> Response:
+    """Drop a job and its files, cancelling it if it still runs (idempotent)."""
+    runner.forget(job_id)
+    return Response(status_code=204)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobStatus)
@@ -136,6 +140,23 @@ async def health(runner: Runner) -> Health:
         running=running,
         capacity=runner.capacity,
         concurrency=runner.concurrency,
+        chars_per_second=(
+            None if runner.chars_per_second is None else round(runner.chars_per_second, 2)
+        ),
+    )
+
+
+def _wav_file(path: Path) -> StreamingResponse:
+    try:
+        # Opened here, so a purge racing this request still streams a whole file.
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise ExpiredJob() from None
+    size = os.fstat(handle.fileno()).st_size
+    return StreamingResponse(
+        _chunks(handle),
+        media_type="audio/wav",
+        headers={"Content-Length": str(size), "Cache-Control": "no-store"},
     )
 
 
@@ -184,6 +205,7 @@ def create_worker_app(settings: WorkerSettings, engine: Engine | None = None) ->
             retention_seconds=settings.retention_seconds,
             max_ref_bytes=settings.max_ref_bytes,
             fetch_timeout_seconds=settings.fetch_timeout_seconds,
+            output_lufs=settings.output_lufs,
         )
         app.state.settings = settings
         app.state.runner = runner

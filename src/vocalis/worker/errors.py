@@ -26,6 +26,12 @@ class UnknownJob(JobError):
     status_code = 404
 
 
+class NoSuchSegment(JobError):
+    """No such segment."""
+
+    status_code = 404
+
+
 class ResultNotReady(JobError):
     """The job has no result yet."""
 
