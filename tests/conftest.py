@@ -14,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from fastapi import FastAPI
 
 from vocalis.api.app import create_app
 from vocalis.api.config import Settings
-from vocalis.api.worker_client import Transport
+from vocalis.api.worker_transport import Transport
 
 PG_ADMIN_URL = os.environ.get("VOCALIS_TEST_DATABASE_URL")
 # Named after the admin database, so suites pointed at different admin databases of one server
@@ -97,8 +98,32 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         worker_url="http://worker.test",
         worker_token="worker-token",
         reconcile_interval_seconds=0,  # tests drive the reconciler explicitly
+        sweep_interval_seconds=0,  # and the sweeper
+        # Every poll checks the worker, so races are exercised; coalescing has its own tests,
+        # on a clock they drive (FakeClock).
+        poll_rate_per_second=0,
         serve_web=True,
     )
+
+
+class FakeClock:
+    """A clock tests move by hand: `app.state.tasks.clock = clock` makes time deterministic."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(app: FastAPI) -> FakeClock:
+    fake = FakeClock()
+    app.state.tasks.clock = fake
+    return fake
 
 
 @pytest.fixture

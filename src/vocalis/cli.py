@@ -59,7 +59,9 @@ def cmd_user_create(args: argparse.Namespace) -> int:
             if db.is_sqlite:
                 await upgrade(db)
             async with db.sessions() as session:
-                user = await create_user(session, args.email, password)
+                user = await create_user(
+                    session, args.email, password, settings.password_min_length
+                )
                 return user.id, user.email
         finally:
             await db.dispose()

@@ -148,15 +148,18 @@ class JobStatus(BaseModel):
 
 
 class Health(BaseModel):
+    """What SPEC §5 names is required (engine, languages, queue depth, capacity); the rest is
+    optional, so a peer that sends only the contract's fields is understood."""
+
     ok: bool = True
     protocol: str = PROTOCOL_VERSION
     engine: str
     languages: list[str]
-    sample_rate: int
+    sample_rate: int | None = None
     queue_depth: int  # jobs waiting for a synthesis slot
-    running: int
+    running: int | None = None
     capacity: int  # bound on queued + running jobs; more is a 429
-    concurrency: int  # syntheses that run at once
+    concurrency: int | None = None  # syntheses that run at once
     # Measured over recent completed jobs (None until one completed): a job of n characters
     # takes about n / chars_per_second once it runs.
     chars_per_second: float | None = None

@@ -23,7 +23,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from vocalis.api.worker_client import HttpxTransport
+from vocalis.api.worker_transport import HttpxTransport
 from vocalis.protocol import JobRequest, JobState, JobStatus
 
 
@@ -63,6 +63,16 @@ class ScriptedWorker:
     result_requested: asyncio.Event = field(default_factory=asyncio.Event)
     _results_released: asyncio.Event = field(default_factory=asyncio.Event)
     forget_jobs: bool = False  # status answers 404 for every job (the worker restarted)
+    raw_status: bytes | None = None  # status checks answer 200 with these bytes, whatever they are
+    # /v1/health: exactly what SPEC §5 names (engine, languages, queue depth, capacity).
+    health: dict[str, Any] = field(
+        default_factory=lambda: {
+            "engine": "scripted",
+            "languages": ["Auto", "English"],
+            "queue_depth": 0,
+            "capacity": 8,
+        }
+    )
     result: bytes = field(default_factory=tone_wav)
     submitted: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 0
@@ -113,6 +123,8 @@ class ScriptedWorker:
             if self.status_fails:
                 self.status_fails -= 1
                 return JSONResponse({"detail": "boom"}, status_code=500)
+            if self.raw_status is not None:
+                return Response(self.raw_status, media_type="application/json")
             job = self.jobs.get(job_id)
             if job is None or self.forget_jobs:
                 return JSONResponse({"detail": "unknown job"}, status_code=404)
@@ -142,6 +154,12 @@ class ScriptedWorker:
                 return JSONResponse({"detail": "not ready"}, status_code=409)
             return Response(self.result, media_type="audio/wav")
 
+        @app.delete("/v1/jobs/{job_id}")
+        async def forget(job_id: str) -> Response:
+            self.calls["forget"] += 1
+            self.jobs.pop(job_id, None)
+            return Response(status_code=204)
+
         @app.post("/v1/jobs/{job_id}/cancel")
         async def cancel(job_id: str) -> Response:
             self.calls["cancel"] += 1
@@ -154,16 +172,7 @@ class ScriptedWorker:
 
         @app.get("/v1/health")
         async def health() -> Response:
-            return JSONResponse(
-                {
-                    "engine": "peer",
-                    "languages": [],
-                    "sample_rate": 24000,
-                    "queue_depth": 0,
-                    "running": 0,
-                    "capacity": 8,
-                    "concurrency": 1,
-                }
-            )
+            self.calls["health"] += 1
+            return JSONResponse(self.health)
 
         return app
