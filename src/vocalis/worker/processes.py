@@ -48,7 +48,7 @@ def _slot_main(
         conn.send_bytes(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
         return
     info = EngineInfo.of(engine)
-    ready = {"name": info.name, "sample_rate": info.sample_rate, "languages": info.languages}
+    ready = asdict(info)
     conn.send_bytes(json.dumps({"ready": ready}).encode())
 
     def report(fraction: float) -> None:
@@ -126,7 +126,7 @@ class _Slot:
         if "error" in message:
             raise RuntimeError(f"the engine failed to load: {message['error']}")
         ready = message["ready"]
-        return EngineInfo(ready["name"], int(ready["sample_rate"]), tuple(ready["languages"]))
+        return EngineInfo(**{**ready, "languages": tuple(ready["languages"])})
 
     async def kill(self) -> None:
         self.process.terminate()

@@ -287,6 +287,9 @@ class QwenEngine:
     name = "qwen"
     sample_rate = SAMPLE_RATE
     languages: tuple[str, ...] = LANGUAGES
+    # In-context cloning conditions on ref_text word for word: a transcript covering only part
+    # of the clip makes generation degenerate, so the worker checks it (EngineInfo).
+    exact_transcript = True
 
     def __init__(
         self,
