@@ -47,7 +47,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     from vocalis.api.accounts import create_user
     from vocalis.api.db import create_database
     from vocalis.api.errors import AppError
-    from vocalis.api.migrate import upgrade
+    from vocalis.api.migrate import SchemaNotCurrent, require_current, upgrade
 
     password = args.password or getpass.getpass("Password (min 8 characters): ")
     settings = _settings(args)
@@ -56,8 +56,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = create_database(settings.resolved_database_url)
         try:
-            if db.is_sqlite:
-                await upgrade(db)
+            await (upgrade(db) if db.is_sqlite else require_current(db))
             async with db.sessions() as session:
                 user = await create_user(session, args.email, password)
                 return user.id, user.email
@@ -68,6 +67,9 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         user_id, email = asyncio.run(create())
     except AppError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    except SchemaNotCurrent as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"created user {email} ({user_id})")
     return 0
