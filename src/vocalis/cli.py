@@ -20,9 +20,13 @@ def _settings(args: argparse.Namespace, **fields: Any) -> Any:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from vocalis.serve import serve
+    from vocalis.serve import CannotServe, serve
 
-    return serve(_settings(args, host=args.host, port=args.port))
+    try:
+        return serve(_settings(args, host=args.host, port=args.port))
+    except CannotServe as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -104,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the API and web app (embedded: SQLite, local files, a local worker)",
         description="Run the API server and web app. With no VOCALIS_WORKER_URL it also starts "
         "and supervises a local worker with the offline `local` engine. The embedded SQLite "
-        "database is migrated automatically.",
+        "database is migrated automatically; PostgreSQL must be at the latest schema "
+        "(`vocalis migrate`). A crashed API process or worker is restarted.",
     )
     serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
