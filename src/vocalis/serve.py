@@ -16,6 +16,7 @@ This process supervises the others and outlives none of them:
 from __future__ import annotations
 
 import asyncio
+import errno
 import http.client
 import multiprocessing
 import os
@@ -105,10 +106,12 @@ def ensure_port_free(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as exc:
-            raise CannotServe(
-                f"{host}:{port} is in use by another process ({exc.strerror}); stop it or "
-                "choose another port with --port"
-            ) from None
+            hint = (
+                "another process listens there: stop it or choose another port with --port"
+                if exc.errno == errno.EADDRINUSE
+                else "choose another address (--host) or port (--port)"
+            )
+            raise CannotServe(f"cannot listen on {host}:{port} ({exc.strerror}); {hint}") from None
 
 
 def _require_current_schema(database_url: str) -> None:
