@@ -8,6 +8,9 @@ Independent sections, chosen with --sections (each starts its own serve, with a 
   restarted worker answers on its port, and until the task polls `completed` (the job was lost
   with the worker: it completes only if the API resubmits it).
 
+Each kill also reports the CPU time the replacement process (with its children) had used when
+it answered: what a restart costs, whatever else the machine is doing.
+
 The client polls the task once a second, as the web app does (--poll-interval), so completion
 times are known to that resolution; health and the worker's port are probed every 50 ms. A
 first generation with no fault gives the baseline: how long the same text takes undisturbed.
@@ -32,9 +35,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-from tests.serve_process import FINISHED, Serve, Studio, answers, serving, wait_for
+from tests.serve_process import FINISHED, Serve, Studio, answers, serving, status_of, wait_for
 
+from bench import stack
 from bench.poll import recreate_postgres
 
 BENCH_DATABASE = "vocalis_bench_abuse"
@@ -51,6 +54,9 @@ class Row:
     answers_s: float | None  # until the killed part answers again
     completes_s: float | None  # until the running task polls completed
     outcome: str
+    # CPU the replacement process (and its children) had used when it answered: what its
+    # start costs whatever the machine's load
+    cpu_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,10 +87,9 @@ def _since(
 
 
 def _health(serve: Serve) -> bool:
-    try:
-        return httpx.get(f"{serve.base}/api/health", timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
+    # A long timeout: while no API process accepts, serve's socket holds the request in its
+    # backlog, and the new process answers it as soon as it can.
+    return status_of(f"{serve.base}/api/health", timeout=DEADLINE) == 200
 
 
 @contextmanager
@@ -141,8 +146,10 @@ def _kill_round(
         os.kill(pid, signal.SIGKILL)
         start = time.monotonic()
         answered = _since(start, lambda: back(serve, pid))
+        new = victim(serve)
+        cpu = stack.cpu_seconds([new, *stack.descendants(new)]) if answered and new else None
         completed, outcome = _finish(studio, task_id, start, bench)
-    return Row(section, bench.database, round_, answered, completed, outcome)
+    return Row(section, bench.database, round_, answered, completed, outcome, cpu)
 
 
 def _api_back(serve: Serve, killed: int) -> bool:
@@ -193,12 +200,12 @@ def _seconds(value: float | None) -> str:
 
 
 def print_table(rows: Sequence[Row]) -> None:
-    header = ("section", "database", "round", "answers s", "completes s", "outcome")
-    print("{:<12} {:<9} {:>5} {:>10} {:>12}  {}".format(*header))
+    header = ("section", "database", "round", "answers s", "start cpu s", "completes s")
+    print("{:<12} {:<9} {:>5} {:>10} {:>12} {:>12}  outcome".format(*header))
     for r in rows:
         print(
             f"{r.section:<12} {r.database:<9} {r.round:>5} {_seconds(r.answers_s):>10} "
-            f"{_seconds(r.completes_s):>12}  {r.outcome}"
+            f"{_seconds(r.cpu_s):>12} {_seconds(r.completes_s):>12}  {r.outcome}"
         )
     groups: dict[tuple[str, str], list[Row]] = {}
     for r in rows:
