@@ -20,9 +20,13 @@ def _settings(args: argparse.Namespace, **fields: Any) -> Any:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from vocalis.serve import serve
+    from vocalis.serve import CannotServe, serve
 
-    return serve(_settings(args, host=args.host, port=args.port))
+    try:
+        return serve(_settings(args, host=args.host, port=args.port))
+    except CannotServe as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -47,7 +51,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     from vocalis.api.accounts import create_user
     from vocalis.api.db import create_database
     from vocalis.api.errors import AppError
-    from vocalis.api.migrate import upgrade
+    from vocalis.api.migrate import SchemaNotCurrent, require_current, upgrade
 
     password = args.password or getpass.getpass("Password (min 8 characters): ")
     settings = _settings(args)
@@ -56,8 +60,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = create_database(settings.resolved_database_url)
         try:
-            if db.is_sqlite:
-                await upgrade(db)
+            await (upgrade(db) if db.is_sqlite else require_current(db))
             async with db.sessions() as session:
                 user = await create_user(
                     session, args.email, password, settings.password_min_length
@@ -70,6 +73,9 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         user_id, email = asyncio.run(create())
     except AppError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    except SchemaNotCurrent as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"created user {email} ({user_id})")
     return 0
@@ -104,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the API and web app (embedded: SQLite, local files, a local worker)",
         description="Run the API server and web app. With no VOCALIS_WORKER_URL it also starts "
         "and supervises a local worker with the offline `local` engine. The embedded SQLite "
-        "database is migrated automatically.",
+        "database is migrated automatically; PostgreSQL must be at the latest schema "
+        "(`vocalis migrate`). A crashed API process or worker is restarted.",
     )
     serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")

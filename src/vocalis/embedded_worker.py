@@ -6,8 +6,6 @@ stopped when serve exits, so one command gives a working product.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
 import os
 import secrets
@@ -21,16 +19,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from vocalis.lifeline import preexec_tie
+
 log = logging.getLogger("vocalis")
 
-PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
-
-
-def _die_with_parent() -> None:
-    """Linux: have the kernel send the worker SIGTERM when serve dies, however it dies —
-    uvicorn re-raises SIGTERM after its shutdown, which skips serve's `finally` blocks."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+# A worker that ran this long before it died restarts after the shortest backoff again.
+STABLE_SECONDS = 60.0
 
 
 def free_port() -> int:
@@ -56,10 +50,13 @@ class EmbeddedWorker:
             "VOCALIS_WORKER_RESULTS_DIR": str(self._results),
         }
         command = [sys.executable, "-m", "vocalis.cli", "worker", "--host", "127.0.0.1"]
+        # The worker stops when serve dies, however it dies: SIGTERM, so it stops gracefully
+        # (its synthesis processes first). Spawned from the main thread or the watcher, which
+        # both live as long as serve (see lifeline.py).
         return subprocess.Popen(
             [*command, "--port", str(self.port), "--engine", "local"],
             env=env,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+            preexec_fn=preexec_tie(signal.SIGTERM),  # noqa: PLW1509
         )
 
     def start(self, wait_seconds: float = 60.0) -> None:
@@ -88,9 +85,12 @@ class EmbeddedWorker:
             process = self._process
             if process is None:
                 return
+            started = time.monotonic()
             code = process.wait()
             if self._stopping.is_set():
                 return
+            if time.monotonic() - started > STABLE_SECONDS:
+                backoff = 1.0  # a crash after a good run is not a crash loop
             log.warning("local worker exited with %s; restarting in %.0f s", code, backoff)
             if self._stopping.wait(backoff):
                 return

@@ -13,7 +13,7 @@ from vocalis.api import routes
 from vocalis.api.config import Settings
 from vocalis.api.db import create_database
 from vocalis.api.middleware import BodyLimit, SecurityHeaders
-from vocalis.api.migrate import upgrade
+from vocalis.api.migrate import require_current, upgrade
 from vocalis.api.models import utcnow
 from vocalis.api.storage import create_storage
 from vocalis.api.sweeper import run_sweeper
@@ -38,8 +38,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = create_database(settings.resolved_database_url)
-        if db.is_sqlite:  # the embedded database migrates itself; PostgreSQL uses `vocalis migrate`
-            await upgrade(db)
+        try:  # the embedded database migrates itself; PostgreSQL must be `vocalis migrate`d
+            await (upgrade(db) if db.is_sqlite else require_current(db))
+        except BaseException:
+            await db.dispose()
+            raise
         token = settings.worker_token.get_secret_value() if settings.worker_token else None
         worker = WorkerClient(
             settings.worker_url or UNCONFIGURED_WORKER,

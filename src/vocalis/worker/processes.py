@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from vocalis.lifeline import tie_to_multiprocessing_parent
 from vocalis.worker.execution import EngineInfo, Outcome, Work
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ def _slot_main(
     engine_options: dict[str, Any],
 ) -> None:
     """Entry point of a slot process: load the engine once, then serve one job at a time."""
+    # A slot never outlives its worker: a job it computes then is lost, and would only burn CPU.
+    tie_to_multiprocessing_parent(signal.SIGKILL)
     # Ctrl-C reaches the whole process group; the server decides when slots stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from vocalis.worker.engines import load_engine
