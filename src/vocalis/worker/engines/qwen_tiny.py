@@ -152,7 +152,7 @@ _CODEC_DECODER: dict[Size, dict[str, Any]] = {
         "hidden_size": 16,
         "latent_dim": 16,
         "codebook_dim": 16,
-        "decoder_dim": 32,
+        "decoder_dim": 16,  # halved by each of 4 upsampling blocks: the audio-rate layers are cheap
         "intermediate_size": 32,
         "num_attention_heads": 2,
         "num_key_value_heads": 2,
