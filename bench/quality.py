@@ -39,7 +39,7 @@ from bench import downloads
 from bench.intelligibility import Recognizer, word_errors
 from bench.speaker import VoiceEncoder, cosine
 from vocalis.worker.engines import espeak, local
-from vocalis.worker.engines.base import SynthesisRequest
+from vocalis.worker.engines.base import SynthesisRequest, synthesize_whole
 from vocalis.worker.engines.local import LocalEngine
 
 SENTENCES = (
@@ -127,7 +127,8 @@ def measure(
     audio, rate = sf.read(ref.path, dtype="float32", always_2d=True)
     target = figures(audio.mean(axis=1), rate, encoder)
     cloned = [
-        engine.synthesize(
+        synthesize_whole(
+            engine,
             SynthesisRequest(
                 kind="clone",
                 text=text,

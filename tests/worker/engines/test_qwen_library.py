@@ -22,8 +22,8 @@ import soundfile
 
 from tests.worker.engines.test_qwen import _clone as clone_request
 from vocalis.worker.engines import qwen
-from vocalis.worker.engines.base import SynthesisRequest
-from vocalis.worker.engines.qwen import SAMPLE_RATE, QwenEngine, plan_chunks
+from vocalis.worker.engines.base import SynthesisRequest, synthesize_whole
+from vocalis.worker.engines.qwen import SAMPLE_RATE, QwenEngine, plan_segments
 from vocalis.worker.engines.qwen_stand_in import StandInQwen
 from vocalis.worker.engines.qwen_tiny import Kind, build_checkpoint, codec_config, model_config
 
@@ -113,14 +113,15 @@ def test_clone_splits_sentences_into_generate_calls_and_caches_the_prompt(
     def progress(fraction: float) -> None:
         fractions.append(fraction)
 
-    audio = engine.synthesize(_clone(reference, LONG_TEXT, seed=11), progress)
+    audio = synthesize_whole(engine, _clone(reference, LONG_TEXT, seed=11), progress)
 
-    chunks = plan_chunks(LONG_TEXT, "English")
+    chunks = plan_segments(LONG_TEXT, "English")
     assert len(chunks) >= 2
     calls = spies["generate_voice_clone"].calls
     assert [call["text"] for call in calls] == chunks
     assert all(call["max_new_tokens"] == MAX_FRAMES for call in calls)
-    assert fractions == [0.0] + [(i + 1) / len(chunks) for i in range(len(chunks))]
+    done = [sum(len(c) for c in chunks[: i + 1]) for i in range(len(chunks))]
+    assert fractions == [0.0] + [d / done[-1] for d in done]  # progress by characters spoken
     assert engine.sample_rate == SAMPLE_RATE
     assert audio.dtype == np.float32 and audio.ndim == 1
     assert np.abs(audio).max() <= 1.0
@@ -135,7 +136,7 @@ def test_clone_splits_sentences_into_generate_calls_and_caches_the_prompt(
     assert item.ref_code is not None and item.ref_code.shape[0] > 0
 
     # The second job with the same reference and transcript reuses the prompt: a cache hit.
-    again = engine.synthesize(_clone(reference, LONG_TEXT, seed=11), lambda _: None)
+    again = synthesize_whole(engine, _clone(reference, LONG_TEXT, seed=11), lambda _: None)
     assert len(spies["create_voice_clone_prompt"].calls) == 1
     assert (
         spies["generate_voice_clone"].calls[-1]["voice_clone_prompt"]
@@ -145,15 +146,15 @@ def test_clone_splits_sentences_into_generate_calls_and_caches_the_prompt(
     np.testing.assert_array_equal(again, audio)
 
     other = _clone(reference, "Other words.", ref_text="Another transcript.")
-    engine.synthesize(other, lambda _: None)
+    synthesize_whole(engine, other, lambda _: None)
     assert len(spies["create_voice_clone_prompt"].calls) == 2
 
 
 def test_clone_without_transcript_uses_the_speaker_embedding_only(
     engine: QwenEngine, reference: Path, spies: dict[str, Spy]
 ) -> None:
-    audio = engine.synthesize(
-        _clone(reference, "Hello there.", ref_text="  ", language="Auto"), lambda _: None
+    audio = synthesize_whole(
+        engine, _clone(reference, "Hello there.", ref_text="  ", language="Auto"), lambda _: None
     )
     (prompt_call,) = spies["create_voice_clone_prompt"].calls
     assert prompt_call["ref_text"] is None and prompt_call["x_vector_only_mode"] is True
@@ -183,7 +184,7 @@ def test_design_loads_the_voice_design_model_once_on_first_use(
         options={"max_new_tokens": MAX_FRAMES, "temperature": 0.7, "top_k": 20},
     )
     for _ in range(2):
-        audio = engine.synthesize(request, lambda _: None)
+        audio = synthesize_whole(engine, request, lambda _: None)
         assert audio.dtype == np.float32 and audio.ndim == 1
         fewest, most = _frames_bounds(1, engine._fade)
         assert fewest <= audio.size <= most
@@ -204,7 +205,7 @@ def test_a_checkpoint_of_the_wrong_kind_is_refused_when_it_loads(
     swapped = QwenEngine(model_id=str(base), design_model_id=str(base), device="cpu")
     request = SynthesisRequest(kind="design", text="Hello.", language="English", instruct="Calm.")
     with pytest.raises(ValueError, match="voice_design checkpoint, got a base one"):
-        swapped.synthesize(request, lambda _: None)
+        synthesize_whole(swapped, request, lambda _: None)
 
 
 @pytest.mark.parametrize("kind", ["base", "voice_design"])

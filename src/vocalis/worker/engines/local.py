@@ -4,7 +4,8 @@ Pipeline per job: pick the language (the request's, or guessed from the text's s
 a target voice (from the reference's cached analysis, or from the description's keywords),
 choose espeak's male or female variant nearest to it, then for each sentence chunk: espeak ->
 WORLD analysis -> F0 map, formant warp, long-term EQ, breathiness -> resynthesis. The chunks
-are joined with short pauses, loudness-matched and peak-limited.
+are handed over one by one as segments, each loudness-matched, peak-limited and followed by a
+short pause, so the first sentence can play while the rest renders.
 
 What it reproduces is the *kind* of voice - pitch, register, brightness, breathiness,
 loudness, pace - not the speaker's identity; espeak's phonetics remain robotic.
@@ -15,6 +16,7 @@ content (espeak has nothing above 11 kHz).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +27,11 @@ from vocalis.worker.engines import espeak
 from vocalis.worker.engines.analysis import SAMPLE_RATE, VoiceProfile
 from vocalis.worker.engines.base import Progress, SynthesisError, SynthesisRequest
 from vocalis.worker.engines.calibration import calibration
-from vocalis.worker.engines.mastering import SENTENCE_PAUSE_S, join, master
+from vocalis.worker.engines.mastering import SENTENCE_PAUSE_S, finish_chunk, master, pause
 from vocalis.worker.engines.pace import pace_ratio
 from vocalis.worker.engines.profile_cache import ProfileCache, cache_key
 from vocalis.worker.engines.reference import ReferenceVoice, analyse, decode
-from vocalis.worker.engines.text import detect_language, split_sentences
+from vocalis.worker.engines.text import detect_language, split_sentences, with_short_lead
 from vocalis.worker.engines.voice_design import design, design_target
 from vocalis.worker.engines.voice_match import VoiceTarget, clone_target, transform
 
@@ -40,6 +42,9 @@ FEMALE_SOURCE_HZ = 165.0
 # for natural sentence intonation. CJK scripts carry about three times more per character.
 LATIN_CHUNK_CHARS = 240
 CJK_CHUNK_CHARS = 80
+# The first chunk is what a listener waits for: about a sentence, well under a second of compute.
+LATIN_LEAD_CHARS = 80
+CJK_LEAD_CHARS = 30
 _CJK = frozenset({"Chinese", "Japanese", "Korean"})
 
 
@@ -62,28 +67,41 @@ class LocalEngine:
         """`cache_dir` keeps reference analyses across restarts (.npz files, one per voice)."""
         self.profiles = ProfileCache(cache_size, Path(cache_dir) if cache_dir else None)
 
-    def synthesize(self, request: SynthesisRequest, progress: Progress) -> np.ndarray:
-        """Speak request.text in the requested voice; progress is reported after each chunk."""
+    def synthesize(self, request: SynthesisRequest, progress: Progress) -> Iterator[np.ndarray]:
+        """Speak request.text in the requested voice, one segment per sentence chunk.
+
+        Each segment is mastered on its own (loudness, peaks) and followed by the pause before
+        the next, so segments never change once handed over; progress follows each chunk.
+        """
         language = resolve_language(request.language, request.text)
         plan = self._clone_plan(request, language) if request.kind == "clone" else None
         if plan is None:
             if request.kind != "design":
                 raise SynthesisError(f"The local engine cannot run {request.kind!r} jobs.")
             plan = self._design_plan(request, language)
-        limit = CJK_CHUNK_CHARS if language in _CJK else LATIN_CHUNK_CHARS
-        chunks = split_sentences(request.text, limit)
+        cjk = language in _CJK
+        chunks = with_short_lead(
+            split_sentences(request.text, CJK_CHUNK_CHARS if cjk else LATIN_CHUNK_CHARS),
+            CJK_LEAD_CHARS if cjk else LATIN_LEAD_CHARS,
+        )
         if not chunks:
             raise SynthesisError("There is no text to speak.")
         progress(0.0)  # a cancel that arrived during the reference analysis stops here
-        spoken = []
-        for done, chunk in enumerate(chunks, start=1):
-            audio = espeak.speak(chunk, plan.voice)
-            spoken.append(transform(audio, plan.source, plan.target))
-            progress(done / len(chunks))  # raises JobCancelled: stop between chunks
-        joined = join(spoken, SENTENCE_PAUSE_S / plan.pace)
-        if len(joined) == 0:
+        total = sum(len(chunk) for chunk in chunks)
+        done, produced = 0, False
+        for index, chunk in enumerate(chunks):
+            spoken_chunk = transform(espeak.speak(chunk, plan.voice), plan.source, plan.target)
+            audio = finish_chunk(spoken_chunk)
+            done += len(chunk)
+            if len(audio):
+                segment = master(audio, plan.target.loudness_lufs)
+                if index + 1 < len(chunks):
+                    segment = np.concatenate([segment, pause(SENTENCE_PAUSE_S / plan.pace)])
+                produced = True
+                yield segment
+            progress(done / total)  # raises JobCancelled: stop between chunks
+        if not produced:
             raise SynthesisError("The text holds nothing the local engine can pronounce.")
-        return master(joined, plan.target.loudness_lufs)
 
     def reference_voice(self, path: Path, transcript: str) -> ReferenceVoice:
         """The (cached) analysis of a reference recording."""
