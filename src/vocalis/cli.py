@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from vocalis.worker.engines import ENGINES  # the registry only: no engine is imported
+
 
 def _settings(args: argparse.Namespace, **fields: Any) -> Any:
     from vocalis.api.config import Settings
@@ -20,11 +22,12 @@ def _settings(args: argparse.Namespace, **fields: Any) -> Any:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from vocalis.engine_choice import EngineUnavailable
     from vocalis.serve import CannotServe, serve
 
     try:
-        return serve(_settings(args, host=args.host, port=args.port))
-    except CannotServe as exc:
+        return serve(_settings(args, host=args.host, port=args.port, engine=args.engine))
+    except (CannotServe, EngineUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
@@ -35,6 +38,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     given = {"host": args.host, "port": args.port, "engine": args.engine}
     run(WorkerSettings(**{k: v for k, v in given.items() if v is not None}))
+    return 0
+
+
+def cmd_models_pull(args: argparse.Namespace) -> int:
+    from vocalis.engine_choice import models_dir
+    from vocalis.models import pull
+
+    settings = _settings(args)
+    try:
+        pull(args.name, models_dir(settings.data_dir))
+    except (RuntimeError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"done: `vocalis serve --engine {args.name}` will use them")
     return 0
 
 
@@ -116,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     serve.add_argument("--data-dir", default=None, help="data directory (default ./vocalis-data)")
+    serve.add_argument(
+        "--engine",
+        default=None,
+        choices=[*ENGINES, "auto"],
+        help="engine of the embedded worker (default: VOCALIS_ENGINE, else local); auto picks "
+        "qwen when a CUDA GPU, the qwen extra and its pulled weights are all present",
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser(
@@ -126,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     worker.add_argument("--port", type=int, default=None, help="port (default 8001)")
-    worker.add_argument("--engine", choices=["local", "qwen"], default=None, help="TTS engine")
+    worker.add_argument("--engine", choices=list(ENGINES), default=None, help="TTS engine")
     worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser(
@@ -150,6 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--data-dir", default=None, help="data directory (default ./vocalis-data)")
     create.set_defaults(func=cmd_user_create)
 
+    models = sub.add_parser(
+        "models",
+        help="fetch model weights into the data dir (the only command that downloads)",
+        description="Manage downloadable model weights. Everything else works offline.",
+    )
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    pull = models_sub.add_parser("pull", help="download a model's weights once, with progress")
+    pull.add_argument("name", choices=["qwen"])
+    pull.add_argument("--data-dir", default=None, help="data directory (default ./vocalis-data)")
+    pull.set_defaults(func=cmd_models_pull)
+
     say = sub.add_parser(
         "say",
         help="synthesize one text to a WAV file with a local engine, no server",
@@ -162,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--transcript", help="the words spoken in the reference")
     say.add_argument("--instruct", help="voice description (design) when no reference is given")
     say.add_argument("--language", default="Auto")
-    say.add_argument("--engine", default="local", choices=["local", "qwen"])
+    say.add_argument("--engine", default="local", choices=list(ENGINES))
     say.set_defaults(func=cmd_say)
     return parser
 

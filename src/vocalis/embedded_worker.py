@@ -6,6 +6,7 @@ stopped when serve exits, so one command gives a working product.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -18,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from vocalis.lifeline import preexec_tie
 
@@ -34,7 +36,11 @@ def free_port() -> int:
 
 
 class EmbeddedWorker:
-    def __init__(self, data_dir: Path):
+    def __init__(
+        self, data_dir: Path, engine: str = "local", engine_options: dict[str, Any] | None = None
+    ):
+        self.engine = engine
+        self.engine_options = engine_options or {}
         self.port = free_port()
         self.token = secrets.token_urlsafe(32)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -49,12 +55,14 @@ class EmbeddedWorker:
             "VOCALIS_WORKER_TOKEN": self.token,
             "VOCALIS_WORKER_RESULTS_DIR": str(self._results),
         }
+        if self.engine_options:
+            env["VOCALIS_WORKER_ENGINE_OPTIONS"] = json.dumps(self.engine_options)
         command = [sys.executable, "-m", "vocalis.cli", "worker", "--host", "127.0.0.1"]
         # The worker stops when serve dies, however it dies: SIGTERM, so it stops gracefully
         # (its synthesis processes first). Spawned from the main thread or the watcher, which
         # both live as long as serve (see lifeline.py).
         return subprocess.Popen(
-            [*command, "--port", str(self.port), "--engine", "local"],
+            [*command, "--port", str(self.port), "--engine", self.engine],
             env=env,
             preexec_fn=preexec_tie(signal.SIGTERM),  # noqa: PLW1509
         )

@@ -39,6 +39,7 @@ def serve(settings: Settings) -> int:
     from granian.constants import Interfaces
 
     from vocalis.embedded_worker import EmbeddedWorker
+    from vocalis.engine_choice import choose_engine
 
     ensure_port_free(settings.host, settings.port)
     if not settings.is_sqlite:  # the embedded database migrates itself when the app starts
@@ -47,8 +48,9 @@ def serve(settings: Settings) -> int:
     env = {"VOCALIS_DATA_DIR": str(settings.data_dir.resolve())}
     worker = None
     if not settings.worker_url:
-        worker = EmbeddedWorker(settings.data_dir)
-        print(f"Starting the local worker (offline `local` engine) on {worker.url}", flush=True)
+        engine = choose_engine(settings.engine, settings.data_dir)
+        worker = EmbeddedWorker(settings.data_dir, engine.name, engine.options)
+        print(f"Starting the local worker ({engine.describe}) on {worker.url}", flush=True)
         worker.start()
         env |= {"VOCALIS_WORKER_URL": worker.url, "VOCALIS_WORKER_TOKEN": worker.token}
     os.environ.update(env)

@@ -61,7 +61,8 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         raise BadRequest(f"The JSON is nested too deeply (more than {MAX_DEPTH} levels).") from None
     if not isinstance(data, dict):
         raise InvalidJSON()
-    return check_json(data)  # type: ignore[no-any-return]
+    checked: dict[str, Any] = check_json(data)
+    return checked
 
 
 async def read_model(request: Request, model: type[T]) -> T:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     signed_url_seconds: int = 3600
 
     worker_url: str | None = None  # unset: `vocalis serve` starts a local worker
+    # The embedded worker's engine (`vocalis serve --engine`): local, qwen, tone, or auto.
+    engine: str = "local"
     worker_token: SecretStr | None = None
     # Bounded waits on the worker: a worker that accepts connections and never answers costs a
     # request at most connect + the call's own timeout.

@@ -42,12 +42,29 @@ def tone_wav(seconds: float = 1.0, rate: int = 24000) -> bytes:
     return out.getvalue()
 
 
+def join_wavs(parts: list[bytes]) -> bytes:
+    """16-bit mono WAVs of one rate, joined into one."""
+    frames, rate = b"", 24000
+    for part in parts:
+        with wave.open(io.BytesIO(part)) as w:
+            rate = w.getframerate()
+            frames += w.readframes(w.getnframes())
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return out.getvalue()
+
+
 @dataclass
 class Job:
     request: dict[str, Any]
     status: JobState = "running"
     progress: float | None = 0.0
     error: str | None = None
+    segments_ready: int = 0
 
 
 @dataclass
@@ -74,8 +91,22 @@ class ScriptedWorker:
         }
     )
     result: bytes = field(default_factory=tone_wav)
+    segments: list[bytes] | None = None  # None: a worker without segments (older protocol)
+    rate: dict[str, Any] = field(default_factory=dict)  # extra status fields (the job's rate)
     submitted: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 0
+
+    def use_segments(self, segments: list[bytes]) -> None:
+        """Act as a worker with segments: these WAVs, released by `ready(n)`; the result is
+        them joined (as a real worker's is)."""
+        self.segments = segments
+        self.result = join_wavs(segments)
+
+    def ready(self, count: int) -> None:
+        """The first `count` segments of every job are finished."""
+        for job in self.jobs.values():
+            job.segments_ready = count
+            job.progress = count / len(self.segments or [None])
 
     def hold_results(self) -> None:
         self.results_held = True
@@ -128,6 +159,7 @@ class ScriptedWorker:
             job = self.jobs.get(job_id)
             if job is None or self.forget_jobs:
                 return JSONResponse({"detail": "unknown job"}, status_code=404)
+            with_segments = self.segments is not None
             body = JobStatus(
                 job_id=job_id,
                 status=job.status,
@@ -135,6 +167,12 @@ class ScriptedWorker:
                 elapsed_seconds=1.5,
                 progress=job.progress,
                 error=job.error,
+                segments_ready=(
+                    (len(self.segments or []) if job.status == "completed" else job.segments_ready)
+                    if with_segments
+                    else None
+                ),
+                **self.rate,
             )
             return Response(body.model_dump_json(), media_type="application/json")
 
@@ -153,6 +191,17 @@ class ScriptedWorker:
             if job.status != "completed":
                 return JSONResponse({"detail": "not ready"}, status_code=409)
             return Response(self.result, media_type="audio/wav")
+
+        @app.get("/v1/jobs/{job_id}/segments/{index}")
+        async def segment(job_id: str, index: int) -> Response:
+            self.calls["segment"] += 1
+            job = self.jobs.get(job_id)
+            if job is None or self.segments is None:
+                return JSONResponse({"detail": "unknown job"}, status_code=404)
+            ready = len(self.segments) if job.status == "completed" else job.segments_ready
+            if index >= ready:
+                return JSONResponse({"detail": "not ready yet"}, status_code=409)
+            return Response(self.segments[index], media_type="audio/wav")
 
         @app.delete("/v1/jobs/{job_id}")
         async def forget(job_id: str) -> Response:

@@ -20,7 +20,7 @@ from vocalis.api.errors import NotFound
 from vocalis.api.generations import history_query, regenerate_link
 from vocalis.api.listening import Listener
 from vocalis.api.listing import SearchTerm, paginate
-from vocalis.api.models import Generation
+from vocalis.api.models import Generation, TaskStatus
 from vocalis.api.schemas import GenerationOut, GenerationPage
 from vocalis.api.tasks import store
 from vocalis.api.transcode import FORMATS
@@ -78,6 +78,8 @@ async def stream(
     """Listen while it renders: each finished segment as soon as the worker has it, to the end
     (or the stored audio, once it is complete)."""
     generation = await store.load_generation(tasks.db, parse_id(generation_id), user.id)
+    if generation.status in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+        raise NotFound("Generation audio not available.")
     fmt = FORMATS[format]
     listener = Listener(tasks, storage, generation, fmt)
     return StreamingResponse(

@@ -102,3 +102,4 @@ class GenerationRef:
     id: str
     user_id: str
     audio_object_key: str | None
+    status: TaskStatus

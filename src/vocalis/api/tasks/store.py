@@ -37,6 +37,7 @@ from vocalis.api.models import (
     TERMINAL_STATUSES,
     Generation,
     Task,
+    TaskStatus,
     TaskType,
     User,
     new_id,
@@ -137,14 +138,14 @@ async def load_generation(db: Database, generation_id: str, user_id: str) -> Gen
     async with db.autocommit() as conn:
         row = (
             await conn.execute(
-                select(G.c.id, G.c.user_id, G.c.audio_object_key).where(
+                select(G.c.id, G.c.user_id, G.c.audio_object_key, G.c.status).where(
                     G.c.id == generation_id, G.c.user_id == user_id
                 )
             )
         ).first()
     if row is None:
         raise NotFound("Generation not found.")
-    return GenerationRef(row.id, row.user_id, row.audio_object_key)
+    return GenerationRef(row.id, row.user_id, row.audio_object_key, TaskStatus(row.status))
 
 
 async def task_of_generation(db: Database, generation_id: str) -> TaskRow | None:
