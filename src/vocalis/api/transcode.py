@@ -9,15 +9,20 @@ streaming servers do); `pcm` is raw 16-bit little-endian mono, as OpenAI documen
 from __future__ import annotations
 
 import io
+import re
 import struct
 import wave
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import anyio
 import numpy as np
+
+from vocalis.api.storage import Storage
+from vocalis.api.uploads import scratch_dir
 
 CHUNK_FRAMES = 24_000  # read stored WAV files a second (at 24 kHz) at a time
 
@@ -179,3 +184,20 @@ async def encode_file(path: Path, fmt: Format) -> AsyncIterator[bytes]:
         data = await anyio.to_thread.run_sync(step)
         if data:
             yield data
+
+
+async def encode_stored(
+    storage: Storage, key: str, fmt: Format, scratch: Path
+) -> AsyncIterator[bytes]:
+    """A stored WAV object in `fmt`: copied to a scratch file (removed afterwards), then
+    encoded as it streams out."""
+    async with scratch_dir(scratch) as tmp:
+        await storage.get_to_file(key, tmp / "audio.wav")
+        async for data in encode_file(tmp / "audio.wav", fmt):
+            yield data
+
+
+def download_name(voice_name: str | None, when: datetime, fmt: Format) -> str:
+    """`<voice>-<date>.<ext>`, kept to characters every filesystem and header accepts."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", (voice_name or "speech").strip()).strip("-")
+    return f"{stem or 'speech'}-{when:%Y-%m-%d}.{fmt.extension}"

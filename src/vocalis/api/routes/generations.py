@@ -23,7 +23,7 @@ from vocalis.api.listing import SearchTerm, paginate
 from vocalis.api.models import Generation, TaskStatus
 from vocalis.api.schemas import GenerationOut, GenerationPage
 from vocalis.api.tasks import store
-from vocalis.api.transcode import FORMATS
+from vocalis.api.transcode import FORMATS, download_name, encode_stored
 
 router = APIRouter(prefix="/api/generations", tags=["generations"])
 
@@ -45,22 +45,38 @@ async def generations(
     return GenerationPage(generations=[GenerationOut.of(g) for g in rows], pagination=pages)
 
 
-@router.get("/{generation_id}/audio")
+@router.get(
+    "/{generation_id}/audio",
+    response_model=None,
+    responses={
+        302: {"description": "WAV: a redirect to a short-lived signed URL"},
+        200: {"content": {"audio/mpeg": {}, "audio/ogg": {}, "audio/flac": {}}},
+    },
+)
 async def audio(
     generation_id: str,
     user: CurrentUser,
     session: SessionDep,
     storage: StorageDep,
     settings: SettingsDep,
-) -> RedirectResponse:
-    """Redirect to a short-lived signed URL of the generated audio."""
+    format: Literal["wav", "mp3", "opus", "flac"] = "wav",
+) -> RedirectResponse | StreamingResponse:
+    """The generated audio: WAV by redirect to a signed URL; MP3, Opus or FLAC encoded as it
+    streams, as a download named after the voice and the date."""
     generation = await get_owned(session, Generation, generation_id, user)
-    if generation.status != "completed" or not generation.audio_object_key:
+    key = generation.audio_object_key
+    if generation.status != TaskStatus.COMPLETED or not key:
         raise NotFound("Generation audio not available.")
-    url = await storage.signed_url(
-        generation.audio_object_key, expires_in=settings.signed_url_seconds
+    if format == "wav":
+        url = await storage.signed_url(key, expires_in=settings.signed_url_seconds)
+        return RedirectResponse(url, status_code=302)
+    fmt = FORMATS[format]
+    name = download_name(generation.voice_name, generation.created_at, fmt)
+    return StreamingResponse(
+        encode_stored(storage, key, fmt, settings.scratch_dir),
+        media_type=fmt.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-    return RedirectResponse(url, status_code=302)
 
 
 @router.get(
