@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
-from tests.serve_process import Studio, serving
+from tests.serve_process import Studio, answers, serving, wait_for
 
 SENTENCE = "The lighthouse keeper climbed the stairs as the storm rolled in from the sea."
 PARAGRAPH = (
@@ -64,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         env = {"VOCALIS_ENGINE": args.engine}
         with serving(Path(tmp) / "data", env) as serve:
+            wait_for(lambda: answers(f"{serve.base}/api/health"), 60)  # older serves said it early
             studio = Studio.sign_up(serve.base, Path(tmp))
             studio.http.timeout = httpx.Timeout(600)
             one_run(studio, SENTENCE, stream)  # warm-up: the voice's analysis is cached
