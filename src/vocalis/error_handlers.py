@@ -14,16 +14,14 @@ from vocalis.errors import ServiceError, describe_validation_errors
 
 log = logging.getLogger(__name__)
 
-# (request, status, detail, headers) -> the response; the API renders some paths in the shapes
-# their clients expect.
-Renderer = Callable[[Request, int, str, dict[str, str] | None], Response]
+# (request, error) -> the response. Every failure reaches the renderer as a ServiceError, so one
+# function decides the body's shape; the API picks shapes by path (error_shapes.py).
+Renderer = Callable[[Request, ServiceError], Response]
 
 
-def render_detail(
-    _request: Request, status: int, detail: str, headers: dict[str, str] | None
-) -> Response:
+def render_detail(_request: Request, error: ServiceError) -> Response:
     """`{"detail": "<message for a person>"}`."""
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    return JSONResponse({"detail": error.detail}, error.status_code, headers=error.headers)
 
 
 def install_error_handlers(
@@ -31,18 +29,30 @@ def install_error_handlers(
 ) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> Response:
-        return render(request, exc.status_code, exc.detail, exc.headers)
+        return render(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        return render(request, validation_status, describe_validation_errors(exc.errors()), None)
+        errors = exc.errors()
+        param = _field_of(errors)
+        detail = describe_validation_errors(errors)
+        return render(request, ServiceError(detail, status_code=validation_status, param=param))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = "Not found." if exc.status_code == 404 else str(exc.detail)
-        return render(request, exc.status_code, detail, getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        return render(request, ServiceError(detail, status_code=exc.status_code, headers=headers))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return render(request, 500, "Internal server error.", None)
+        return render(request, ServiceError("Internal server error.", status_code=500))
+
+
+def _field_of(errors: object) -> str | None:
+    """The field the first validation error is about, if any."""
+    if not isinstance(errors, list | tuple) or not errors:
+        return None
+    loc = [str(p) for p in errors[0].get("loc", ()) if p not in ("body", "query", "path")]
+    return ".".join(loc) or None

@@ -16,11 +16,29 @@ class ServiceError(Exception):
 
     status_code = 500
     headers: dict[str, str] | None = None
+    # For clients that want a machine-readable reason beside the sentence: GoTrue's
+    # `error_code`, OpenAI's `code`; and the request field at fault (OpenAI's `param`).
+    code: str | None = None
+    param: str | None = None
 
-    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        status_code: int | None = None,
+    ):
         self.detail = detail or (type(self).__doc__ or "Error").strip()
         if headers:
             self.headers = headers
+        if code:
+            self.code = code
+        if param:
+            self.param = param
+        if status_code:
+            self.status_code = status_code
         super().__init__(self.detail)
 
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from vocalis.api import routes
+from vocalis.api import error_shapes, routes
 from vocalis.api.config import Settings
 from vocalis.api.db import create_database
 from vocalis.api.middleware import BodyLimit, SecurityHeaders
@@ -89,7 +89,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    install_error_handlers(app)
+    install_error_handlers(app, render=error_shapes.render)
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes)
     app.add_middleware(SecurityHeaders)
     for router in routes.routers(web=settings.serve_web):
