@@ -64,6 +64,49 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_database(settings: Any, work: Any) -> Any:
+    """Run `work(db)` on the configured database (the embedded one migrated, PostgreSQL
+    required to be current)."""
+    from vocalis.api.db import create_database
+    from vocalis.api.migrate import require_current, upgrade
+
+    async def run() -> Any:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = create_database(settings.resolved_database_url)
+        try:
+            await (upgrade(db) if db.is_sqlite else require_current(db))
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_key_create(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from vocalis.api.api_keys import create_key
+    from vocalis.api.errors import AppError
+    from vocalis.api.migrate import SchemaNotCurrent
+    from vocalis.api.models import User, utcnow
+
+    async def create(db: Any) -> str:
+        async with db.autocommit() as conn:
+            user_id = await conn.scalar(select(User.id).where(User.email == args.email.lower()))
+        if user_id is None:
+            raise LookupError(f"no user with the email {args.email}")
+        _row, key = await create_key(db, user_id, args.name, utcnow())
+        return str(key)
+
+    try:
+        key = _with_database(_settings(args), create)
+    except (AppError, SchemaNotCurrent, LookupError) as exc:
+        print(f"error: {getattr(exc, 'detail', exc)}", file=sys.stderr)
+        return 1
+    print(key)
+    return 0
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     from vocalis.api.accounts import create_user
     from vocalis.api.db import create_database
@@ -184,6 +227,21 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("name", choices=["qwen"])
     pull.add_argument("--data-dir", default=None, help="data directory (default ./vocalis-data)")
     pull.set_defaults(func=cmd_models_pull)
+
+    keys = sub.add_parser("key", help="manage API keys", description="Manage API keys.")
+    keys_sub = keys.add_subparsers(dest="key_command", required=True)
+    key_create = keys_sub.add_parser(
+        "create",
+        help="print a new API key for a user (vk_…, shown once)",
+        description="Create an API key for the user with this email and print it. Programs send "
+        "it as `Authorization: Bearer vk_…` on /api and /v1.",
+    )
+    key_create.add_argument("--email", required=True)
+    key_create.add_argument("--name", default="cli", help="what the key is for")
+    key_create.add_argument(
+        "--data-dir", default=None, help="data directory (default ./vocalis-data)"
+    )
+    key_create.set_defaults(func=cmd_key_create)
 
     say = sub.add_parser(
         "say",

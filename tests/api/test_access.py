@@ -25,7 +25,12 @@ PUBLIC = {
     ("PUT", "/api/storage/{key:path}"),
 }
 # Path parameters, named as the routes name them, and which fixture id fills each.
-ID_PARAMS = {"voice_id": "voice", "task_id": "task", "generation_id": "generation"}
+ID_PARAMS = {
+    "voice_id": "voice",
+    "task_id": "task",
+    "generation_id": "generation",
+    "key_id": "api_key",
+}
 
 
 def app_routes() -> list[tuple[str, str]]:
@@ -84,14 +89,20 @@ async def owned(
             json={"voice_id": voice, "text": "Hi", "language": "Auto"},
         )
     ).json()
-    return {"voice": voice, "task": started["task_id"], "generation": started["generation_id"]}
+    key = (await client.post("/api/api-keys", headers=user.headers, json={"name": "k"})).json()
+    return {
+        "voice": voice,
+        "task": started["task_id"],
+        "generation": started["generation_id"],
+        "api_key": key["id"],
+    }
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer", "Bearer not.a.jwt", "Basic dXNlcjpwYXNz"])
 async def test_no_or_bad_token_is_401_before_validation(
     client: httpx.AsyncClient, auth: str | None
 ) -> None:
-    ids = {"voice": "x", "task": "x", "generation": "x"}
+    ids = dict.fromkeys(ID_PARAMS.values(), "x")
     headers = {"Content-Type": "application/json"} | ({"Authorization": auth} if auth else {})
     wrong = []
     for method, path in PROTECTED:
@@ -135,7 +146,7 @@ async def test_hostile_ids_are_404(client: httpx.AsyncClient, user: SignedIn) ->
     wrong = []
     for method, path in BY_ID:
         for bad in HOSTILE_IDS:
-            ids = {"voice": bad, "task": bad, "generation": bad}
+            ids = dict.fromkeys(ID_PARAMS.values(), bad)
             response = await client.request(method, fill(path, ids), headers=user.headers)
             if response.status_code != 404:
                 wrong.append((method, path, bad[:20], response.status_code))

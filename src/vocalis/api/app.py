@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from vocalis.api import error_shapes, routes
+from vocalis.api.authn import Authenticator
 from vocalis.api.config import Settings
 from vocalis.api.db import create_database
 from vocalis.api.middleware import BodyLimit, SecurityHeaders
@@ -60,7 +61,7 @@ def create_app(
         app.state.settings = settings
         app.state.db = db
         app.state.jwt_secret = settings.jwt_secret_value()
-        app.state.verified_tokens = {}  # see deps._user_from_token
+        app.state.authenticator = Authenticator(app.state.jwt_secret, db, tasks.clock)
         app.state.storage = storage
         app.state.worker = worker
         app.state.tasks = tasks

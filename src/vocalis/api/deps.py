@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -14,29 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vocalis.api.accounts import ensure_profile
+from vocalis.api.authn import Authenticator, AuthUser
 from vocalis.api.config import Settings
 from vocalis.api.db import Database
-from vocalis.api.errors import NotFound, Unauthorized
+from vocalis.api.errors import NotAllowed, NotFound, Unauthorized
 from vocalis.api.limits import client_address, hit, trusted_networks
 from vocalis.api.quota import check_quota
-from vocalis.api.security import ACCESS_COOKIE, TokenError, decode_access_token
 from vocalis.api.storage import Storage
 from vocalis.api.tasks import Tasks
 from vocalis.api.voices import Enrolment
 from vocalis.api.worker_client import WorkerClient
 
 M = TypeVar("M")
-
-# Cookies authenticate only safe requests (media players, download links); anything that
-# changes state needs the Authorization header, so a cross-site form cannot act as the user.
-_COOKIE_METHODS = frozenset({"GET", "HEAD"})
-
-
-@dataclass(frozen=True, slots=True)
-class AuthUser:
-    id: str
-    email: str
-    session_id: str | None
 
 
 async def get_settings(request: Request) -> Settings:
@@ -49,56 +36,28 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _token_from(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header:
-        scheme, _, token = header.partition(" ")
-        return token.strip() if scheme.lower() == "bearer" and token.strip() else ""
-    if request.method in _COOKIE_METHODS:
-        return request.cookies.get(ACCESS_COOKIE)
-    return None
-
-
-# A browser polling a task sends the same token every second or so, and verifying it (PyJWT:
-# parse, HMAC, claim checks) was about 8% of a poll's CPU (bench/poll.py). So each app keeps the
-# users of tokens that passed verification (app.state.verified_tokens, keyed by the whole token,
-# signature included) and re-checks the expiry on every use: the answer is the one a full
-# verification would give (its other time checks, nbf and iat, only ever turn valid).
-VERIFIED_TOKENS_MAX = 10_000
-
-
-def _user_from_token(request: Request, token: str) -> AuthUser:
-    secret: str = request.app.state.jwt_secret
-    verified: dict[str, tuple[AuthUser, float]] = request.app.state.verified_tokens
-    known = verified.get(token)
-    if known is not None and time.time() < known[1]:
-        return known[0]
-    try:
-        claims = decode_access_token(token, secret)
-    except TokenError as exc:
-        raise Unauthorized(str(exc)) from None
-    user = AuthUser(
-        id=claims["sub"], email=claims.get("email", ""), session_id=claims.get("session_id")
-    )
-    if len(verified) >= VERIFIED_TOKENS_MAX:
-        del verified[next(iter(verified))]  # the oldest entry
-    verified[token] = (user, float(claims["exp"]))
-    return user
+async def get_authenticator(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
 
 
 async def current_user(request: Request) -> AuthUser:
-    token = _token_from(request)
-    if not token:
+    user = await (await get_authenticator(request)).user(request)
+    if user is None:
         raise Unauthorized("Not authenticated.")
-    return _user_from_token(request, token)
+    return user
+
+
+async def session_user(user: CurrentUser) -> AuthUser:
+    """A user signed in with a session, not an API key: a leaked key must not mint more keys."""
+    if user.api_key:
+        raise NotAllowed("API keys cannot manage API keys: sign in to the studio to do that.")
+    return user
 
 
 async def optional_user(request: Request) -> AuthUser | None:
-    token = _token_from(request)
-    if not token:
-        return None
     try:
-        return _user_from_token(request, token)
+        return await (await get_authenticator(request)).user(request)
     except Unauthorized:
         return None
 
@@ -142,6 +101,8 @@ WorkerDep = Annotated[WorkerClient, Depends(get_worker)]
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 CurrentUser = Annotated[AuthUser, Depends(current_user)]
+SessionUser = Annotated[AuthUser, Depends(session_user)]
+AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 OptionalUser = Annotated[AuthUser | None, Depends(optional_user)]
 TasksDep = Annotated[Tasks, Depends(get_tasks)]
 DatabaseDep = Annotated[Database, Depends(get_db)]

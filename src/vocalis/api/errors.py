@@ -35,6 +35,12 @@ class Forbidden(AppError):
     status_code = 403
 
 
+class NotAllowed(AppError):
+    """This credential cannot do that."""
+
+    status_code = 403
+
+
 class NotFound(AppError):
     """Not found."""
 

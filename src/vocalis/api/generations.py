@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vocalis.api.deps import AuthUser, get_owned
+from vocalis.api.authn import AuthUser
+from vocalis.api.deps import get_owned
 from vocalis.api.errors import BadRequest
 from vocalis.api.inputs import parse_language
 from vocalis.api.listing import contains_any

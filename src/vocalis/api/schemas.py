@@ -303,3 +303,32 @@ class GenerateStarted(BaseModel):
     status: Literal["processing"] = "processing"
     is_long_running: bool = True
     estimated_duration_minutes: float
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(description="What the key is for, e.g. the program that will use it.")
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(BaseModel):
+    id: str
+    name: str
+    key: str = Field(description="The key itself: shown this once, never again.")
+    prefix: str
+    created_at: datetime
+
+
+class ApiKeyList(BaseModel):
+    api_keys: list[ApiKeyOut]

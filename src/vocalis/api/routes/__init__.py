@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def routers(*, web: bool = True) -> list[APIRouter]:
     from vocalis.api.routes import (
+        api_keys,
         auth,
         clone,
         design,
@@ -30,6 +31,7 @@ def routers(*, web: bool = True) -> list[APIRouter]:
         generate.router,
         tasks.router,
         generations.router,
+        api_keys.router,
     ]
     if web:
         from vocalis.api.routes import web as web_routes
