@@ -80,3 +80,27 @@ def test_cancel_mid_stream_ends_it_and_stores_nothing(tmp_path: Path) -> None:
         assert studio.task(task_id)["status"] == "cancelled"
         assert not list((tmp_path / "data" / "storage").rglob("generations/*/*.wav"))
         studio.close()
+
+
+def test_the_openai_sdk_against_a_real_serve(tmp_path: Path) -> None:
+    """The SDK as its own documentation uses it: base_url at /v1, an API key, streaming."""
+    import openai
+
+    with serving(tmp_path / "data", {"VOCALIS_ENGINE": "tone"}) as serve:
+        studio = Studio.sign_up(serve.base, tmp_path)
+        key = studio.http.post("/api/api-keys", headers=studio.headers, json={"name": "sdk"})
+        client = openai.OpenAI(base_url=f"{serve.base}/v1", api_key=key.json()["key"])
+        with client.audio.speech.with_streaming_response.create(
+            model="tts-1", voice="Me", input=TEXT, response_format="mp3"
+        ) as response:
+            assert response.headers["content-type"] == "audio/mpeg"
+            streamed = tmp_path / "speech.mp3"
+            response.stream_to_file(streamed)
+        seconds = len(decode(streamed, 24000)) / 24000
+        feed = studio.http.get("/api/tasks", headers=studio.headers).json()["tasks"]
+        done = studio.poll_until(feed[0]["id"], ("completed", "failed"), 60)
+        stored = tmp_path / "stored.wav"
+        stored.write_bytes(studio.audio(done))
+        assert seconds == pytest.approx(len(decode(stored, 24000)) / 24000, abs=0.1)
+        client.close()
+        studio.close()

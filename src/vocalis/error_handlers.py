@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from vocalis.errors import ServiceError, describe_validation_errors
+from vocalis.errors import ServiceError, describe_validation_errors, field_of
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def install_error_handlers(
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
-        param = _field_of(errors)
+        param = field_of(errors)
         detail = describe_validation_errors(errors)
         return render(request, ServiceError(detail, status_code=validation_status, param=param))
 
@@ -48,11 +48,3 @@ def install_error_handlers(
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
         return render(request, ServiceError("Internal server error.", status_code=500))
-
-
-def _field_of(errors: object) -> str | None:
-    """The field the first validation error is about, if any."""
-    if not isinstance(errors, list | tuple) or not errors:
-        return None
-    loc = [str(p) for p in errors[0].get("loc", ()) if p not in ("body", "query", "path")]
-    return ".".join(loc) or None

@@ -53,3 +53,11 @@ def describe_validation_errors(errors: Sequence[Mapping[str, Any]] | object) -> 
     field = ".".join(loc)
     message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
     return f"{field}: {message}" if field else message
+
+
+def field_of(errors: Sequence[Mapping[str, Any]] | object) -> str | None:
+    """The field the first validation error is about, if any (OpenAI's `param`)."""
+    if not isinstance(errors, list | tuple) or not errors:
+        return None
+    loc = [str(p) for p in errors[0].get("loc", ()) if p not in ("body", "query", "path")]
+    return ".".join(loc) or None

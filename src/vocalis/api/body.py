@@ -17,7 +17,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from vocalis.api.errors import BadRequest, InvalidJSON
-from vocalis.errors import describe_validation_errors
+from vocalis.errors import describe_validation_errors, field_of
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -70,4 +70,5 @@ async def read_model(request: Request, model: type[T]) -> T:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise BadRequest(describe_validation_errors(exc.errors())) from None
+        errors = exc.errors()
+        raise BadRequest(describe_validation_errors(errors), param=field_of(errors)) from None

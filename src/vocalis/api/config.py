@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # Polls of one task closer together than 1/rate after its last status check are answered
     # from the database without a worker call (0: every poll checks).
     poll_rate_per_second: float = 4.0
+    # POST /v1/audio/speech waits this long for the first audio, then answers 504 with the task.
+    speech_wait_seconds: float = 300.0
 
     # Limits (429 with Retry-After; 413 for sizes)
     password_min_length: int = 8

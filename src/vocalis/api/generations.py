@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +27,8 @@ class GenerateRequest:
     voice_id: str
     text: str
     language: str
+    options: dict[str, Any] = field(default_factory=dict)  # engine knobs (speed, …)
+    via: str | None = None  # which API asked, when not the studio's own (metadata)
 
 
 def parse_generate(body: dict[str, Any]) -> GenerateRequest:
@@ -73,6 +75,7 @@ async def start_generation(
             "language": language,
             "ref_object_key": ref_key,
             "ref_text": ref_text,
+            **({"options": request.options} if request.options else {}),
         },
         metadata={
             "voice_id": request.voice_id,
@@ -81,6 +84,7 @@ async def start_generation(
             "characters": len(text),
             "text_preview": text[:120],
             "estimated_duration_minutes": minutes,
+            **({"via": request.via} if request.via else {}),
         },
         generation={
             "id": generation_id,

@@ -93,6 +93,8 @@ class ScriptedWorker:
     result: bytes = field(default_factory=tone_wav)
     segments: list[bytes] | None = None  # None: a worker without segments (older protocol)
     rate: dict[str, Any] = field(default_factory=dict)  # extra status fields (the job's rate)
+    auto_complete: bool = False  # every job is finished as soon as it is submitted
+    auto_fail: str | None = None  # every job fails with this error as soon as it is submitted
     submitted: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 0
 
@@ -144,8 +146,12 @@ class ScriptedWorker:
                 return JSONResponse({"detail": "worker overloaded"}, status_code=503)
             self.next_id += 1
             job_id = f"job-{self.next_id}"
-            self.jobs[job_id] = Job(body)
+            job = self.jobs[job_id] = Job(body)
             self.submitted.append(body)
+            if self.auto_complete:
+                job.status, job.progress = "completed", 1.0
+            if self.auto_fail:
+                job.status, job.error = "failed", self.auto_fail
             return JSONResponse({"job_id": job_id, "status": "queued"}, status_code=202)
 
         @app.get("/v1/jobs/{job_id}")

@@ -15,6 +15,7 @@ def routers(*, web: bool = True) -> list[APIRouter]:
         generations,
         media,
         meta,
+        openai_compat,
         profile,
         tasks,
         voices,
@@ -32,6 +33,7 @@ def routers(*, web: bool = True) -> list[APIRouter]:
         tasks.router,
         generations.router,
         api_keys.router,
+        openai_compat.router,
     ]
     if web:
         from vocalis.api.routes import web as web_routes

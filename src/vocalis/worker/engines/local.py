@@ -16,6 +16,7 @@ content (espeak has nothing above 11 kHz).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,7 @@ class LocalEngine:
             if request.kind != "design":
                 raise SynthesisError(f"The local engine cannot run {request.kind!r} jobs.")
             plan = self._design_plan(request, language)
+        plan = _at_speed(plan, request.options.get("speed"))
         cjk = language in _CJK
         chunks = with_short_lead(
             split_sentences(request.text, CJK_CHUNK_CHARS if cjk else LATIN_CHUNK_CHARS),
@@ -139,6 +141,16 @@ class LocalEngine:
 def resolve_language(language: str, text: str) -> str:
     """The request's language, or for "Auto" (or anything unknown) a guess from the text."""
     return language if language in espeak.VOICES else detect_language(text)
+
+
+def _at_speed(plan: _Plan, speed: object) -> _Plan:
+    """A caller's speed (OpenAI's `speed`, 0.25-4) scales the voice's own pace: espeak's rate
+    and the pauses; espeak's rate limits bound what it can do."""
+    if not isinstance(speed, int | float) or isinstance(speed, bool) or speed == 1:
+        return plan
+    pace = plan.pace * min(max(float(speed), 0.25), 4.0)
+    voice = dataclasses.replace(plan.voice, rate_wpm=_rate(pace))
+    return dataclasses.replace(plan, voice=voice, pace=pace)
 
 
 def _rate(pace: float) -> int:
