@@ -73,6 +73,12 @@ HOSTILE_IDS = [
 ]
 
 
+def message_of(response: httpx.Response) -> str | None:
+    """The error's sentence: `detail`, or OpenAI's `error.message` on /v1."""
+    body = response.json()
+    return body.get("detail") or (body.get("error") or {}).get("message")
+
+
 def fill(path: str, ids: dict[str, str]) -> str:
     return path.format(**ids)
 
@@ -109,7 +115,7 @@ async def test_no_or_bad_token_is_401_before_validation(
         response = await client.request(
             method, fill(path, ids), headers=headers, content=b"{not json"
         )
-        if response.status_code != 401 or not response.json().get("detail"):
+        if response.status_code != 401 or not message_of(response):
             wrong.append((method, path, response.status_code))
     assert wrong == []
 

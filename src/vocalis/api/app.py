@@ -16,6 +16,7 @@ from vocalis.api.db import create_database
 from vocalis.api.middleware import BodyLimit, SecurityHeaders
 from vocalis.api.migrate import require_current, upgrade
 from vocalis.api.models import utcnow
+from vocalis.api.openapi import install_openapi
 from vocalis.api.storage import create_storage
 from vocalis.api.sweeper import run_sweeper
 from vocalis.api.tasks import Tasks
@@ -91,6 +92,7 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     install_error_handlers(app, render=error_shapes.render)
+    install_openapi(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes)
     app.add_middleware(SecurityHeaders)
     for router in routes.routers(web=settings.serve_web):

@@ -16,7 +16,7 @@ from vocalis.api.errors import BadRequest
 from vocalis.api.inputs import parse_language
 from vocalis.api.listing import contains_any
 from vocalis.api.models import Generation, TaskStatus, TaskType, Voice, new_id
-from vocalis.api.schemas import GenerateStarted
+from vocalis.api.schemas import GenerateStarted, RegenerateOut
 from vocalis.api.tasks import Tasks
 from vocalis.api.tasks.estimates import estimated_minutes
 from vocalis.protocol import MAX_TEXT_CHARS
@@ -110,15 +110,15 @@ def history_query(user_id: str, search: str | None, status: str | None) -> Selec
     return query.order_by(Generation.created_at.desc(), Generation.id)
 
 
-def regenerate_link(generation: Generation) -> dict[str, Any]:
+def regenerate_link(generation: Generation) -> RegenerateOut:
     query = {
         "voice": generation.voice_id or "",
         "text": generation.text,
         "language": generation.language,
     }
-    return {
-        "voice_id": generation.voice_id,
-        "text": generation.text,
-        "language": generation.language,
-        "redirect_url": "/generate?" + urlencode(query),
-    }
+    return RegenerateOut(
+        voice_id=generation.voice_id,
+        text=generation.text,
+        language=generation.language,
+        redirect_url="/generate?" + urlencode(query),
+    )

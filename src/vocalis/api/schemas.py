@@ -374,3 +374,97 @@ class SpeechVoice(BaseModel):
 
 class SpeechVoices(BaseModel):
     voices: list[SpeechVoice]
+
+
+# --- small bodies and answers of SPEC §3 (documented in OpenAPI; several are parsed by hand,
+# after auth, in the route) ---------------------------------------------------------------------
+
+
+class ErrorOut(BaseModel):
+    """Every error outside /v1 and /auth/v1."""
+
+    detail: str = Field(description="What went wrong, for a person.")
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class OpenAIErrorOut(BaseModel):
+    """Errors on /v1, in OpenAI's shape."""
+
+    error: OpenAIErrorDetail
+
+
+class OkOut(BaseModel):
+    ok: Literal[True] = True
+
+
+class LanguagesOut(BaseModel):
+    languages: list[str]
+    default: str
+    provider: str | None = Field(description="The worker's engine, or null while unreachable.")
+    transcription: dict[str, Any]
+
+
+class CloneFields(BaseModel):
+    name: str = Field(max_length=100)
+    language: str = Field(description="One of GET /api/languages.")
+    transcript: str = Field(max_length=5000, description="The words spoken in the recording.")
+    description: str | None = Field(default=None, max_length=1000)
+
+
+class FinalizeBody(CloneFields):
+    voice_id: str = Field(description="The voice_id /api/clone/upload-url returned.")
+
+
+class VoiceCreated(BaseModel):
+    id: str
+    name: str
+
+
+class UploadReserved(BaseModel):
+    voice_id: str
+    upload_url: str = Field(description="PUT the recording here (no other headers needed).")
+    object_key: str
+
+
+class DesignPreviewBody(BaseModel):
+    text: str = Field(max_length=500)
+    language: str = "Auto"
+    instruct: str = Field(max_length=500, description="A description of the voice.")
+
+
+class PreviewStarted(BaseModel):
+    task_id: str
+    status: TaskStatus
+
+
+class DesignedVoice(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    language: str
+    source: str
+    preview_url: str
+
+
+class GenerateBody(BaseModel):
+    voice_id: str
+    text: str = Field(max_length=10_000)
+    language: str = "Auto"
+
+
+class TaskCancelled(BaseModel):
+    cancelled: Literal[True] = True
+    task_id: str
+
+
+class RegenerateOut(BaseModel):
+    voice_id: str | None
+    text: str
+    language: str
+    redirect_url: str

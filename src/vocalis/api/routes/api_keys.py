@@ -7,12 +7,15 @@ from fastapi import APIRouter, Request
 from vocalis.api.api_keys import create_key, list_keys, revoke_key
 from vocalis.api.body import read_model
 from vocalis.api.deps import AuthenticatorDep, ClockDep, DatabaseDep, SessionUser, parse_id
-from vocalis.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut
+from vocalis.api.openapi import errors, json_body
+from vocalis.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut, OkOut
 
 router = APIRouter(prefix="/api/api-keys", tags=["api keys"])
 
 
-@router.post("", status_code=201)
+@router.post(
+    "", status_code=201, responses=errors(400, 401, 403, 409), openapi_extra=json_body(ApiKeyCreate)
+)
 async def create(
     request: Request, user: SessionUser, db: DatabaseDep, clock: ClockDep
 ) -> ApiKeyCreated:
@@ -24,17 +27,17 @@ async def create(
     )
 
 
-@router.get("")
+@router.get("", responses=errors(401, 403))
 async def keys(user: SessionUser, db: DatabaseDep) -> ApiKeyList:
     """The user's keys (never the keys themselves: their prefixes)."""
     rows = await list_keys(db, user.id)
     return ApiKeyList(api_keys=[ApiKeyOut.model_validate(r, from_attributes=True) for r in rows])
 
 
-@router.delete("/{key_id}")
+@router.delete("/{key_id}", responses=errors(401, 403, 404))
 async def revoke(
     key_id: str, user: SessionUser, db: DatabaseDep, authenticator: AuthenticatorDep
-) -> dict[str, bool]:
+) -> OkOut:
     """Revoke a key: refused at once here, and by every replica within seconds."""
     authenticator.forget_key(await revoke_key(db, user.id, parse_id(key_id)))
-    return {"ok": True}
+    return OkOut()

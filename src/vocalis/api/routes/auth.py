@@ -26,6 +26,7 @@ from vocalis.api.deps import (
     SettingsDep,
 )
 from vocalis.api.errors import BadRequest
+from vocalis.api.openapi import json_body
 from vocalis.api.schemas import AuthSession, AuthUserOut, Credentials, RefreshGrant
 from vocalis.api.security import ACCESS_COOKIE
 
@@ -46,7 +47,7 @@ def _set_access_cookie(response: Response, auth: AuthSession, settings: Settings
     )
 
 
-@router.post("/signup", dependencies=[AuthRateLimit])
+@router.post("/signup", dependencies=[AuthRateLimit], openapi_extra=json_body(Credentials))
 async def signup(
     request: Request,
     response: Response,
@@ -62,7 +63,9 @@ async def signup(
     return auth
 
 
-@router.post("/token", dependencies=[AuthRateLimit])
+@router.post(
+    "/token", dependencies=[AuthRateLimit], openapi_extra=json_body(Credentials, RefreshGrant)
+)
 async def token(
     request: Request,
     response: Response,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from vocalis.api.body import read_json_object
@@ -11,22 +9,41 @@ from vocalis.api.deps import CreatingUser, EnrolmentDep, SettingsDep, TasksDep
 from vocalis.api.designs import start_preview, validate_design
 from vocalis.api.errors import BadRequest
 from vocalis.api.models import VoiceSource
+from vocalis.api.openapi import errors, form_body, json_body
+from vocalis.api.schemas import DesignedVoice, DesignPreviewBody, PreviewStarted
 from vocalis.api.uploads import file_field, read_form, text_field
 from vocalis.api.voices import VoiceFields, validate_voice_fields
 
 router = APIRouter(prefix="/api/voices/design", tags=["design"])
 
 
-@router.post("/preview")
-async def preview(request: Request, user: CreatingUser, tasks: TasksDep) -> dict[str, Any]:
+@router.post(
+    "/preview",
+    responses=errors(400, 401, 409, 413, 429, 502, 503),
+    openapi_extra=json_body(DesignPreviewBody),
+)
+async def preview(request: Request, user: CreatingUser, tasks: TasksDep) -> PreviewStarted:
     """Start a design_preview task speaking `text` in a voice described by `instruct`."""
     return await start_preview(tasks, user.id, await read_json_object(request))
 
 
-@router.post("")
+@router.post(
+    "",
+    responses=errors(400, 401, 413, 429),
+    openapi_extra=form_body(
+        {
+            "name": "1-100 characters",
+            "text": "the preview's text (what the audio says)",
+            "language": "one of GET /api/languages",
+            "instruct": "the description the voice was designed from",
+            "audio": "the chosen preview's audio",
+        },
+        ["name", "text", "instruct", "audio"],
+    ),
+)
 async def save(
     request: Request, user: CreatingUser, enrolment: EnrolmentDep, settings: SettingsDep
-) -> dict[str, Any]:
+) -> DesignedVoice:
     """Save a chosen preview (multipart: name, text, language, instruct, audio) as a voice."""
     async with read_form(request, settings.max_upload_bytes) as form:
         text, language, instruct = validate_design(
@@ -38,11 +55,11 @@ async def save(
         if audio is None:
             raise BadRequest("Please attach the chosen preview as `audio`.")
         voice = await enrolment.from_upload(user.id, fields, audio, source=VoiceSource.DESIGNED)
-    return {
-        "id": voice.id,
-        "name": voice.name,
-        "description": voice.description,
-        "language": voice.language,
-        "source": voice.source,
-        "preview_url": f"/api/voices/{voice.id}/preview",
-    }
+    return DesignedVoice(
+        id=voice.id,
+        name=voice.name,
+        description=voice.description,
+        language=voice.language,
+        source=voice.source,
+        preview_url=f"/api/voices/{voice.id}/preview",
+    )

@@ -7,12 +7,17 @@ from fastapi import APIRouter, Request
 from vocalis.api.body import read_json_object
 from vocalis.api.deps import CreatingUser, SessionDep, TasksDep
 from vocalis.api.generations import parse_generate, start_generation
-from vocalis.api.schemas import GenerateStarted
+from vocalis.api.openapi import errors, json_body
+from vocalis.api.schemas import GenerateBody, GenerateStarted
 
 router = APIRouter(prefix="/api", tags=["generate"])
 
 
-@router.post("/generate")
+@router.post(
+    "/generate",
+    responses=errors(400, 401, 404, 409, 413, 429, 502, 503),
+    openapi_extra=json_body(GenerateBody),
+)
 async def generate(
     request: Request, user: CreatingUser, session: SessionDep, tasks: TasksDep
 ) -> GenerateStarted:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, StreamingResponse
@@ -21,7 +21,8 @@ from vocalis.api.generations import history_query, regenerate_link
 from vocalis.api.listening import Listener
 from vocalis.api.listing import SearchTerm, paginate
 from vocalis.api.models import Generation, TaskStatus
-from vocalis.api.schemas import GenerationOut, GenerationPage
+from vocalis.api.openapi import errors
+from vocalis.api.schemas import GenerationOut, GenerationPage, OkOut, RegenerateOut
 from vocalis.api.tasks import store
 from vocalis.api.transcode import FORMATS, download_name, encode_stored
 
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/api/generations", tags=["generations"])
 StatusFilter = Literal["pending", "processing", "completed", "failed", "cancelled"]
 
 
-@router.get("")
+@router.get("", responses=errors(400, 401))
 async def generations(
     user: CurrentUser,
     session: SessionDep,
@@ -51,6 +52,7 @@ async def generations(
     responses={
         302: {"description": "WAV: a redirect to a short-lived signed URL"},
         200: {"content": {"audio/mpeg": {}, "audio/ogg": {}, "audio/flac": {}}},
+        **errors(400, 401, 404),
     },
 )
 async def audio(
@@ -82,7 +84,7 @@ async def audio(
 @router.get(
     "/{generation_id}/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"audio/mpeg": {}, "audio/wav": {}}}},
+    responses={200: {"content": {"audio/mpeg": {}, "audio/wav": {}}}, **errors(400, 401, 404)},
 )
 async def stream(
     generation_id: str,
@@ -103,15 +105,15 @@ async def stream(
     )
 
 
-@router.delete("/{generation_id}")
-async def delete(generation_id: str, user: CurrentUser, tasks: TasksDep) -> dict[str, bool]:
+@router.delete("/{generation_id}", responses=errors(401, 404))
+async def delete(generation_id: str, user: CurrentUser, tasks: TasksDep) -> OkOut:
     """Delete a generation and its audio (cancelling its task if it is still running)."""
     await tasks.delete_generation(parse_id(generation_id), user.id)
-    return {"ok": True}
+    return OkOut()
 
 
-@router.post("/{generation_id}/regenerate")
-async def regenerate(generation_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+@router.post("/{generation_id}/regenerate", responses=errors(401, 404))
+async def regenerate(generation_id: str, user: CurrentUser, session: SessionDep) -> RegenerateOut:
     """The inputs of a past generation, and a Generate page link pre-filled with them."""
     generation = await get_owned(session, Generation, generation_id, user)
     return regenerate_link(generation)

@@ -71,7 +71,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-@router.api_route("/{key:path}", methods=["GET", "HEAD"])
+@router.get("/{key:path}")
+@router.head("/{key:path}", include_in_schema=False)
 async def download(
     key: str,
     request: Request,

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from vocalis.api.deps import WorkerDep
-from vocalis.protocol import DEFAULT_LANGUAGE, LANGUAGES
+from vocalis.api.schemas import LanguagesOut, OkOut
+from vocalis.protocol import DEFAULT_LANGUAGE, LANGUAGES, TranscriptionInfo
 
 router = APIRouter(prefix="/api", tags=["meta"])
 
 
 @router.get("/health")
-async def health() -> dict[str, bool]:
+async def health() -> OkOut:
     """Liveness: the process answers."""
-    return {"ok": True}
+    return OkOut()
 
 
 @router.get("/languages")
-async def languages(worker: WorkerDep) -> dict[str, Any]:
+async def languages(worker: WorkerDep) -> LanguagesOut:
     """Supported languages and the synthesis engine behind them."""
-    provider = await worker.engine_name()
-    return {
-        "languages": list(LANGUAGES),
-        "default": DEFAULT_LANGUAGE,
-        "provider": provider,
-        "transcription": {
-            "enabled": False,
-            "reason": "Automatic transcription is not available; type what the recording says.",
-        },
-    }
+    health = await worker.engine_info()
+    transcription = (
+        health.transcription
+        if health is not None
+        else TranscriptionInfo(reason="The synthesis worker is not answering.")
+    )
+    return LanguagesOut(
+        languages=list(LANGUAGES),
+        default=DEFAULT_LANGUAGE,
+        provider=health.engine if health is not None else None,
+        transcription=transcription.model_dump(),
+    )

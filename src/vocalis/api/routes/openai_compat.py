@@ -18,9 +18,11 @@ from vocalis.api.deps import (
 )
 from vocalis.api.listening import Listener
 from vocalis.api.models import Voice
+from vocalis.api.openapi import errors, json_body
 from vocalis.api.schemas import (
     ModelList,
     ModelOut,
+    OpenAIErrorOut,
     SpeechRequest,
     SpeechVoice,
     SpeechVoices,
@@ -35,7 +37,11 @@ router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 @router.post(
     "/audio/speech",
     response_class=StreamingResponse,
-    responses={200: {"content": {f.content_type: {} for f in FORMATS.values()}}},
+    responses={
+        200: {"content": {f.content_type: {} for f in FORMATS.values()}},
+        **errors(400, 401, 409, 413, 429, 502, 503, 504, model=OpenAIErrorOut),
+    },
+    openapi_extra=json_body(SpeechRequest),
 )
 async def speech(
     request: Request,
@@ -56,13 +62,13 @@ async def speech(
     return StreamingResponse(listener.stream(), media_type=fmt.content_type, headers=headers)
 
 
-@router.get("/models")
+@router.get("/models", responses=errors(401, model=OpenAIErrorOut))
 async def models(user: CurrentUser) -> ModelList:
     """The model names speech accepts (all speak through the worker's engine)."""
     return ModelList(data=[ModelOut(id=name, created=MODELS_CREATED) for name in MODELS])
 
 
-@router.get("/audio/voices")
+@router.get("/audio/voices", responses=errors(401, model=OpenAIErrorOut))
 async def voices(user: CurrentUser, session: SessionDep) -> SpeechVoices:
     """Your voices, by id and name: either is a valid `voice` for speech."""
     rows = await session.scalars(

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from vocalis.api.accounts import ensure_profile, update_profile
 from vocalis.api.body import read_model
 from vocalis.api.deps import CurrentUser, OptionalUser, SessionDep
+from vocalis.api.openapi import errors, json_body
 from vocalis.api.schemas import MeOut, MeUser, ProfileEnvelope, ProfileOut, ProfileUpdate
 
 router = APIRouter(prefix="/api", tags=["profile"])
@@ -25,7 +26,7 @@ async def me(user: OptionalUser, session: SessionDep) -> MeOut:
     )
 
 
-@router.patch("/profile")
+@router.patch("/profile", responses=errors(400, 401, 409), openapi_extra=json_body(ProfileUpdate))
 async def patch_profile(
     request: Request, user: CurrentUser, session: SessionDep
 ) -> ProfileEnvelope:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
@@ -10,14 +10,15 @@ from fastapi.responses import RedirectResponse
 from vocalis.api.deps import CurrentUser, SettingsDep, StorageDep, TasksDep, parse_id
 from vocalis.api.errors import NotFound
 from vocalis.api.models import TaskStatus
-from vocalis.api.schemas import ModelResponse, TaskFeed, TaskOut
+from vocalis.api.openapi import errors
+from vocalis.api.schemas import ModelResponse, OkOut, TaskCancelled, TaskFeed, TaskOut
 from vocalis.api.tasks import store
 from vocalis.api.tasks.results import result_key
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 
-@router.get("")
+@router.get("", responses=errors(400, 401))
 async def feed(
     user: CurrentUser,
     tasks: TasksDep,
@@ -33,28 +34,33 @@ async def feed(
     return TaskFeed(tasks=[TaskOut.of(r) for r in rows], next_before=next_before)
 
 
-@router.get("/{task_id}", response_model=TaskOut)
+@router.get("/{task_id}", response_model=TaskOut, responses=errors(401, 404))
 async def poll(task_id: str, user: CurrentUser, tasks: TasksDep) -> ModelResponse:
     """Poll a task: one job-status check that advances it (and stores the audio when done)."""
     return ModelResponse(TaskOut.of(await tasks.poll(parse_id(task_id), user.id)))
 
 
-@router.post("/{task_id}/cancel")
-async def cancel(task_id: str, user: CurrentUser, tasks: TasksDep) -> dict[str, Any]:
+@router.post("/{task_id}/cancel", responses=errors(400, 401, 404))
+async def cancel(task_id: str, user: CurrentUser, tasks: TasksDep) -> TaskCancelled:
     """Cancel a pending or processing task."""
     task_id = parse_id(task_id)
     await tasks.cancel(task_id, user.id)
-    return {"cancelled": True, "task_id": task_id}
+    return TaskCancelled(task_id=task_id)
 
 
-@router.delete("/{task_id}")
-async def delete(task_id: str, user: CurrentUser, tasks: TasksDep) -> dict[str, bool]:
+@router.delete("/{task_id}", responses=errors(401, 404))
+async def delete(task_id: str, user: CurrentUser, tasks: TasksDep) -> OkOut:
     """Delete a task (cancelling it first if it is still running)."""
     await tasks.delete(parse_id(task_id), user.id)
-    return {"ok": True}
+    return OkOut()
 
 
-@router.get("/{task_id}/audio")
+@router.get(
+    "/{task_id}/audio",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses=errors(401, 404),
+)
 async def audio(
     task_id: str, user: CurrentUser, tasks: TasksDep, storage: StorageDep, settings: SettingsDep
 ) -> RedirectResponse:

@@ -11,13 +11,14 @@ from vocalis.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, g
 from vocalis.api.errors import NotFound
 from vocalis.api.listing import SearchTerm, paginate
 from vocalis.api.models import Voice
-from vocalis.api.schemas import VoiceOut, VoicePage
+from vocalis.api.openapi import errors
+from vocalis.api.schemas import OkOut, VoiceOut, VoicePage
 from vocalis.api.voices import delete_voice, voices_query
 
 router = APIRouter(prefix="/api/voices", tags=["voices"])
 
 
-@router.get("")
+@router.get("", responses=errors(400, 401))
 async def voices(
     user: CurrentUser,
     session: SessionDep,
@@ -32,7 +33,12 @@ async def voices(
     return VoicePage(voices=[VoiceOut.of(v) for v in rows], pagination=pages)
 
 
-@router.get("/{voice_id}/preview")
+@router.get(
+    "/{voice_id}/preview",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses=errors(401, 404),
+)
 async def preview(
     voice_id: str,
     user: CurrentUser,
@@ -50,11 +56,11 @@ async def preview(
     return RedirectResponse(url, status_code=302)
 
 
-@router.delete("/{voice_id}")
+@router.delete("/{voice_id}", responses=errors(401, 404))
 async def delete(
     voice_id: str, user: CurrentUser, session: SessionDep, storage: StorageDep
-) -> dict[str, bool]:
+) -> OkOut:
     """Delete a voice and its reference audio; its generations stay, without a voice."""
     voice = await get_owned(session, Voice, voice_id, user)
     await delete_voice(session, storage, voice)
-    return {"ok": True}
+    return OkOut()
