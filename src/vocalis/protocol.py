@@ -52,6 +52,9 @@ class JobOptions(BaseModel):
 
     max_new_tokens: int | None = Field(default=None, ge=1, le=32_768)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    # The local engine's synthesiser under its voice matcher (Health.bases lists them); one
+    # that does not speak the job's language, or an unknown name, gets the engine's default.
+    base: str | None = Field(default=None, max_length=32)
 
     @model_validator(mode="after")
     def _extras_are_scalars(self) -> JobOptions:
@@ -140,6 +143,8 @@ class Health(BaseModel):
     running: int
     capacity: int  # bound on queued + running jobs; more is a 429
     concurrency: int  # syntheses that run at once
+    # Engines with several synthesisers (the local engine's bases): name -> languages it speaks.
+    bases: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class ErrorBody(BaseModel):

@@ -140,6 +140,7 @@ async def health(runner: Runner) -> Health:
         running=running,
         capacity=runner.capacity,
         concurrency=runner.concurrency,
+        bases={name: list(languages) for name, languages in runner.engine.bases.items()},
     )
 
 

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -68,10 +68,18 @@ class EngineInfo:
     name: str
     sample_rate: int
     languages: tuple[str, ...]
+    # An engine with several synthesisers (the local engine's bases): name -> its languages.
+    bases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, engine: Engine) -> EngineInfo:
-        return cls(engine.name, int(engine.sample_rate), tuple(engine.languages))
+        bases = getattr(engine, "bases", {})
+        return cls(
+            engine.name,
+            int(engine.sample_rate),
+            tuple(engine.languages),
+            {name: tuple(languages) for name, languages in bases.items()},
+        )
 
 
 class Run(Protocol):

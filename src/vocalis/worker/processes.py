@@ -47,7 +47,12 @@ def _slot_main(
         conn.send_bytes(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
         return
     info = EngineInfo.of(engine)
-    ready = {"name": info.name, "sample_rate": info.sample_rate, "languages": info.languages}
+    ready = {
+        "name": info.name,
+        "sample_rate": info.sample_rate,
+        "languages": info.languages,
+        "bases": info.bases,
+    }
     conn.send_bytes(json.dumps({"ready": ready}).encode())
 
     def report(fraction: float) -> None:
@@ -111,7 +116,10 @@ class _Slot:
         if "error" in message:
             raise RuntimeError(f"the engine failed to load: {message['error']}")
         ready = message["ready"]
-        return EngineInfo(ready["name"], int(ready["sample_rate"]), tuple(ready["languages"]))
+        bases = {name: tuple(langs) for name, langs in ready.get("bases", {}).items()}
+        return EngineInfo(
+            ready["name"], int(ready["sample_rate"]), tuple(ready["languages"]), bases
+        )
 
     async def kill(self) -> None:
         self.process.terminate()

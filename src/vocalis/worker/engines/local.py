@@ -86,6 +86,17 @@ class LocalEngine:
             {"espeak", "kokoro"} if kokoro_voices.installed() else {"espeak"}
         )
 
+    @property
+    def bases(self) -> dict[str, tuple[str, ...]]:
+        """The installed bases and the languages each speaks (in protocol order)."""
+        offered: dict[str, frozenset[str]] = {"espeak": self.espeak.languages}
+        if "kokoro" in self.available_bases:
+            offered["kokoro"] = self.kokoro.base.languages
+        return {
+            name: tuple(language for language in LANGUAGES if language in spoken)
+            for name, spoken in offered.items()
+        }
+
     def base(self, name: str) -> Base:
         return self.kokoro.base if name == "kokoro" else self.espeak
 
