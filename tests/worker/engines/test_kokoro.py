@@ -168,6 +168,8 @@ def test_fitted_styles_are_cached_per_voice_and_survive_a_restart(
     restarted = KokoroVoices(tmp_path, renders=2, seed=1)
     back, ran_back = restarted.voice("key", reference, analysed, "English", stock, seen.append)
     assert not ran_back and restarted.styles.hits == 1
+    restarted.base.calibration("English", stock)  # the pack's calibration came from disk too
+    assert (restarted.base.calibrations.hits, restarted.base.calibrations.misses) == (1, 0)
     assert back.style is not None and np.array_equal(back.style, fitted.style)
     other_seed = KokoroVoices(tmp_path, renders=2, seed=2)
     assert other_seed.style_key("key") != voices.style_key("key")

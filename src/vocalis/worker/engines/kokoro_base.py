@@ -8,19 +8,20 @@ speech that ends in a voice match and loudness normalisation anyway.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 from scipy.signal import resample_poly
 
-from vocalis.worker.engines.analysis import SAMPLE_RATE
+from vocalis.worker.engines.analysis import SAMPLE_RATE, VoiceProfile
 from vocalis.worker.engines.bases import BaseVoice, Speaker
 from vocalis.worker.engines.calibration import PASSAGES, Calibration, measure
 from vocalis.worker.engines.kokoro_model import MAX_TOKENS, KokoroModel, shared_model
 from vocalis.worker.engines.kokoro_model import SAMPLE_RATE as KOKORO_RATE
 from vocalis.worker.engines.kokoro_phonemes import COVERED, phonemize
+from vocalis.worker.engines.profile_cache import ArrayCache, Arrays
 
 F32 = npt.NDArray[np.float32]
 
@@ -36,6 +37,7 @@ PACKS: dict[str, tuple[float, bool]] = {
 }
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 _RESAMPLE = (147, 160)  # 22 050 / 24 000
+CALIBRATION_VERSION = 1  # part of the cache file name: bump when a calibration would change
 
 
 def to_analysis_rate(audio: F32) -> F32:
@@ -78,10 +80,13 @@ class KokoroBase:
     name = "kokoro"
     languages: frozenset[str] = COVERED
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, cache_dir: Path | None = None) -> None:
+        """`cache_dir` keeps calibrations across processes: each costs a render of the passage
+        and its WORLD analysis (~10 CPU-s), once per language and pack."""
         self.threads = threads
-        self._calibrations: dict[tuple[str, str], Calibration] = {}
-        self._lock = threading.Lock()
+        self.calibrations: ArrayCache[Calibration] = ArrayCache(
+            _encode_calibration, _decode_calibration, ".calibration.npz", 64, cache_dir
+        )
 
     @property
     def model(self) -> KokoroModel:
@@ -95,22 +100,25 @@ class KokoroBase:
     def calibration(self, language: str, voice: BaseVoice) -> Calibration:
         pack = voice.pack or self.stock_voice(200.0, voice.female).pack
         assert pack is not None
-        key = (language, pack)
-        with self._lock:
-            known = self._calibrations.get(key)
-        if known is not None:
-            return known
         speaker = self.speaker(language, BaseVoice(voice.female, pack), 1.0)
-        measured = measure(speaker.speak(PASSAGES[language]), language, f"Kokoro ({pack})")
-        with self._lock:
-            self._calibrations[key] = measured
-        return measured
+        return self.calibrations.get_or_create(
+            f"kokoro-v{CALIBRATION_VERSION}-{pack}-{language}",
+            lambda: measure(speaker.speak(PASSAGES[language]), language, f"Kokoro ({pack})"),
+        )
 
     def speaker(self, language: str, voice: BaseVoice, pace: float) -> Speaker:
         model = self.model
         style = voice.style if voice.style is not None else model.packs[voice.pack or "jf_alpha"]
         speed = float(min(max(pace, MIN_SPEED), MAX_SPEED))
         return _KokoroSpeaker(model, language, style, speed)
+
+
+def _encode_calibration(calibration: Calibration) -> Arrays:
+    return {"syllables": np.array(calibration.syllables), **calibration.profile.to_arrays()}
+
+
+def _decode_calibration(arrays: Arrays) -> Calibration:
+    return Calibration(VoiceProfile.from_arrays(arrays), int(arrays["syllables"]))
 
 
 __all__ = ["KOKORO_RATE", "SAMPLE_RATE", "KokoroBase", "PACKS", "split_tokens"]

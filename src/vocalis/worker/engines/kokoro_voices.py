@@ -47,7 +47,7 @@ class KokoroVoices:
     ) -> None:
         """`renders` bounds each fit (None: style_fit.RENDERS; 0: never fit, use stock packs);
         `seed` makes fits repeatable."""
-        self.base = KokoroBase(threads)
+        self.base = KokoroBase(threads, directory)
         self.renders = RENDERS if renders is None else renders
         self.seed = seed
         self.threads = threads
