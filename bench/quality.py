@@ -24,17 +24,24 @@ encoders, RTF <= 0.75, first use <= 90 CPU-s; for every base, every voice within
     apt-get install alsa-utils        # optional: adds the two alsa voices
     pip install -e '.[bench]'
     python -m bench.quality [--bases espeak,kokoro] [--limit N] [--style-renders N]
+
+Rows can be measured in several processes and reported together (each row is appended to
+--rows as a JSON line when it is measured):
+
+    python -m bench.quality --voices 0,1 --rows a.jsonl & python -m bench.quality --voices 2,3 \
+        --rows b.jsonl; wait; python -m bench.quality --report a.jsonl b.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import fmean
 
@@ -273,8 +280,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=downloads.default_cache_dir())
     parser.add_argument("--bases", default="espeak,kokoro", help="comma-separated")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N voices")
+    parser.add_argument("--voices", default=None, help="comma-separated voice numbers (from 0)")
     parser.add_argument("--style-renders", type=int, default=None, help="style fit budget")
+    parser.add_argument("--rows", type=Path, default=None, help="append each row (JSON lines)")
+    parser.add_argument("--report", type=Path, nargs="+", help="only report rows from files")
     args = parser.parse_args(argv)
+    if args.report:
+        return 0 if report_files(args.report) else 1
     with contextlib.suppress(ImportError):  # one BLAS thread too: "RTF on one core"
         from threadpoolctl import threadpool_limits
 
@@ -294,19 +306,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     for c in clips:
         opinion = dnsmos.score(c.audio, c.rate)
         humans[c.ref.name] = (opinion.sig, opinion.ovrl)
+    _append(args.rows, {"humans": humans})
     rows: list[Scores] = []
+    chosen = clips[: args.limit]
+    if args.voices is not None:
+        chosen = [clips[int(i)] for i in args.voices.split(",")]
     with tempfile.TemporaryDirectory() as styles:  # a fresh cache: first use is measured
         engine = LocalEngine(cache_dir=styles, threads=1, style_renders=args.style_renders)
         judges = (resemblyzer, encoder, dnsmos, recognizer)
-        for voice in clips[: args.limit]:
+        for voice in chosen:
             with cpu_clock() as analysis:
                 engine.reference_voice(voice.ref.path, voice.ref.text)
             for base in args.bases.split(","):
                 held_out = held_out_of(voice, clips)
                 row = measure(voice, held_out, clips, base, engine, judges, analysis[0])
                 print(f"  {row.voice} {row.base}: OVRL {row.ovrl:.2f}", file=sys.stderr)
+                _append(args.rows, {"row": asdict(row)})
                 rows.append(row)
     return 0 if report(rows, humans) else 1
+
+
+def _append(path: Path | None, record: dict[str, object]) -> None:
+    if path is not None:
+        with path.open("a") as file:
+            file.write(json.dumps(record) + "\n")
+
+
+def report_files(paths: Sequence[Path]) -> bool:
+    """Report the rows measured by earlier runs (their --rows files)."""
+    rows: list[Scores] = []
+    humans: dict[str, tuple[float, float]] = {}
+    for path in paths:
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            if "row" in record:
+                rows.append(Scores(**record["row"]))
+            humans.update({k: (v[0], v[1]) for k, v in record.get("humans", {}).items()})
+    return report(rows, humans)
 
 
 if __name__ == "__main__":

