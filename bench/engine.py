@@ -70,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     pin_to_one_core()
 
-    from vocalis.worker.engines.base import SynthesisRequest
+    from vocalis.worker.engines.base import SynthesisRequest, synthesize_whole
     from vocalis.worker.engines.local import LocalEngine
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,7 +88,7 @@ def main() -> None:
                 ref_text=transcript,
             )
             start = time.perf_counter()
-            audio = engine.synthesize(request, lambda _: None)
+            audio = synthesize_whole(engine, request, lambda _: None)
             return time.perf_counter() - start, len(audio) / engine.sample_rate
 
         cold, cold_audio = job(3)

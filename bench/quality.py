@@ -55,7 +55,7 @@ from bench import downloads
 from bench.intelligibility import Recognizer, word_errors
 from bench.naturalness import Dnsmos
 from bench.speaker import VoiceEncoder, cosine
-from vocalis.worker.engines.base import SynthesisRequest
+from vocalis.worker.engines.base import SynthesisRequest, synthesize_whole
 from vocalis.worker.engines.bases import DEFAULT_BASES
 from vocalis.worker.engines.local import FEMALE_SOURCE_HZ, LocalEngine
 from vocalis.worker.engines.speaker_encoder import SpeakerEncoder
@@ -160,7 +160,7 @@ def measure(
                 ref_text=ref.text,
                 options={"base": base},
             )
-            outputs.append(engine.synthesize(request, lambda _: None))
+            outputs.append(synthesize_whole(engine, request, lambda _: None))
     rate = engine.sample_rate
     seconds = sum(len(out) for out in outputs) / rate
     pause = np.zeros(int(0.3 * rate), np.float32)

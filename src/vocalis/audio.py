@@ -215,25 +215,49 @@ def wav_duration(path: Path) -> float:
         raise AudioError("Not a PCM WAV file.") from exc
 
 
-def _write_pcm16(target: str | IO[bytes], samples: np.ndarray, sample_rate: int) -> None:
+def pcm16(samples: np.ndarray) -> np.ndarray:
+    """Mono float samples in [-1, 1] (clipped; NaN as 0) as little-endian 16-bit integers."""
     import numpy as np
 
     mono = np.nan_to_num(np.asarray(samples, dtype=np.float32).reshape(-1))
-    pcm = (np.clip(mono, -1.0, 1.0) * 32767.0).round().astype("<i2")
-    with wave.open(target, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(sample_rate)
-        out.writeframes(pcm.tobytes())
+    return (np.clip(mono, -1.0, 1.0) * 32767.0).round().astype("<i2")
+
+
+class WavWriter:
+    """A mono 16-bit PCM WAV written piece by piece (the header is patched on close), so a long
+    result is never held in memory whole."""
+
+    def __init__(self, target: str | Path | IO[bytes], sample_rate: int) -> None:
+        self._out = wave.open(str(target) if isinstance(target, Path) else target, "wb")
+        self._out.setnchannels(1)
+        self._out.setsampwidth(2)
+        self._out.setframerate(sample_rate)
+        self.frames = 0
+
+    def write(self, pcm: np.ndarray) -> None:
+        """Append 16-bit samples (see pcm16)."""
+        self._out.writeframesraw(pcm.tobytes())
+        self.frames += len(pcm)
+
+    def close(self) -> None:
+        self._out.close()
+
+    def __enter__(self) -> WavWriter:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
     """Mono float samples in [-1, 1] (clipped; NaN as 0) as a 16-bit PCM WAV file."""
-    _write_pcm16(str(path), samples, sample_rate)
+    with WavWriter(path, sample_rate) as out:
+        out.write(pcm16(samples))
 
 
 def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
     """Mono float samples in [-1, 1] (clipped; NaN as 0) as the bytes of a 16-bit PCM WAV."""
     buffer = io.BytesIO()
-    _write_pcm16(buffer, samples, sample_rate)
+    with WavWriter(buffer, sample_rate) as out:
+        out.write(pcm16(samples))
     return buffer.getvalue()

@@ -2,11 +2,17 @@
 
 Pure data, no I/O. See SPEC.md §5. JSON only: nothing here is ever pickled.
 
-    POST /v1/jobs               JobRequest  -> 202 JobAccepted
-    GET  /v1/jobs/{id}                      -> JobStatus (404 unknown, 410 expired)
-    GET  /v1/jobs/{id}/result               -> audio/wav (409 not ready, 404/410)
-    POST /v1/jobs/{id}/cancel               -> JobStatus (idempotent)
-    GET  /v1/health                         -> Health
+    POST   /v1/jobs                 JobRequest  -> 202 JobAccepted
+    GET    /v1/jobs/{id}                        -> JobStatus (404 unknown, 410 expired)
+    GET    /v1/jobs/{id}/result                 -> audio/wav (409 not ready, 404/410)
+    GET    /v1/jobs/{id}/segments/{n}           -> audio/wav, the n-th finished segment from 0
+                                                   (409 not yet, 404 no such segment, 404/410)
+    POST   /v1/jobs/{id}/cancel                 -> JobStatus (idempotent)
+    DELETE /v1/jobs/{id}                        -> 204, the job and its files dropped
+                                                   (idempotent: 204 again; 404 unknown)
+    GET    /v1/health                           -> Health
+The result is the segments joined, sample for sample. Fields beyond SPEC §5 are optional and
+a peer ignores what it does not know, so older workers and APIs keep working together.
 Errors are `{"detail": "<message>"}` (ErrorBody); a 429 carries a Retry-After header.
 """
 
@@ -55,6 +61,10 @@ class JobOptions(BaseModel):
     # The local engine's synthesiser under its voice matcher (Health.bases lists them); one
     # that does not speak the job's language, or an unknown name, gets the engine's default.
     base: str | None = Field(default=None, max_length=32)
+    # Output level: "standard" brings every voice to `output_lufs` (default: the worker's,
+    # -16 LUFS); "reference" keeps the reference recording's own level (clone jobs).
+    loudness: Literal["standard", "reference"] | None = None
+    output_lufs: float | None = Field(default=None, ge=-40.0, le=-8.0)
 
     @model_validator(mode="after")
     def _extras_are_scalars(self) -> JobOptions:
@@ -128,9 +138,16 @@ class JobStatus(BaseModel):
     status: JobState
     result_ready: bool
     elapsed_seconds: float  # since submission; frozen once the job is terminal
-    progress: float | None = Field(default=None, ge=0.0, le=1.0)
+    progress: float | None = Field(default=None, ge=0.0, le=1.0)  # share of the text done
     error: str | None = None
     duration_seconds: float | None = None  # length of the result audio, once completed
+    # Streaming (None from a worker without segments: wait for the result instead).
+    segments_ready: int | None = Field(default=None, ge=0)  # fetchable: segments/0 .. n-1
+    audio_seconds_ready: float | None = None  # of audio in those segments
+    # The job's own rate: text_chars_done / running_seconds, for the time remaining.
+    running_seconds: float | None = None  # since it got a synthesis slot; frozen when terminal
+    text_chars_done: int | None = None
+    text_chars_total: int | None = None
 
 
 class Health(BaseModel):
@@ -145,6 +162,9 @@ class Health(BaseModel):
     concurrency: int  # syntheses that run at once
     # Engines with several synthesisers (the local engine's bases): name -> languages it speaks.
     bases: dict[str, list[str]] = Field(default_factory=dict)
+    # Measured over recent completed jobs (None until one completed): a job of n characters
+    # takes about n / chars_per_second once it runs.
+    chars_per_second: float | None = None
 
 
 class ErrorBody(BaseModel):

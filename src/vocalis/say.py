@@ -18,7 +18,7 @@ def say(
 ) -> None:
     from vocalis.audio import write_wav
     from vocalis.worker.engines import load_engine
-    from vocalis.worker.engines.base import SynthesisRequest
+    from vocalis.worker.engines.base import SynthesisRequest, synthesize_whole
 
     if reference is not None and not transcript:
         raise SystemExit("--transcript is required with --reference (the words it speaks)")
@@ -37,6 +37,6 @@ def say(
     def progress(fraction: float) -> None:
         print(f"\r{fraction:4.0%}", end="", file=sys.stderr, flush=True)
 
-    audio = engine.synthesize(request, progress)
+    audio = synthesize_whole(engine, request, progress)
     print(file=sys.stderr)
     write_wav(out, audio, engine.sample_rate)

@@ -7,21 +7,20 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.protocol_peer import Peer
 from tests.audio_files import make_wav
 from tests.conftest import SignedIn
+from vocalis.api.scripted_worker import ScriptedWorker
 from vocalis.api.worker_client import HttpxTransport
 
 
 @pytest.fixture
-def peer() -> Peer:
-    return Peer()
+def peer() -> ScriptedWorker:
+    return ScriptedWorker()
 
 
 @pytest.fixture
-def worker_transport(peer: Peer) -> HttpxTransport:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=peer.app()))
-    return HttpxTransport(client)
+def worker_transport(peer: ScriptedWorker) -> HttpxTransport:
+    return peer.transport()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import insert, update
 
 from vocalis.api.db import Database, create_database
 from vocalis.api.models import Task, User, new_id, utcnow
-from vocalis.api.task_rows import T, poll_statement
+from vocalis.api.tasks.store import T, poll_statement
 
 
 async def _task(db: Database) -> tuple[str, str]:

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import insert, select, update
 
-from tests.api.protocol_peer import Peer, tone_wav
 from tests.conftest import SignedIn
 from vocalis.api.config import Settings
 from vocalis.api.models import Generation, Task, TaskStatus, utcnow
-from vocalis.api.reconciler import reconcile_once
-from vocalis.api.task_states import ALLOWED, transition
+from vocalis.api.scripted_worker import ScriptedWorker, tone_wav
+from vocalis.api.tasks.reconciler import reconcile_once
+from vocalis.api.tasks.transitions import ALLOWED, transition
 
 
 async def generate(
@@ -43,7 +43,7 @@ def stored_generations(settings: Settings) -> list[Path]:
 
 
 async def test_happy_path_generate_poll_audio_history(
-    client, user, make_voice, peer: Peer, settings
+    client, user, make_voice, peer: ScriptedWorker, settings
 ) -> None:
     voice_id = await make_voice(user)
     started = await generate(client, user, voice_id, "Hello world.")
@@ -78,55 +78,71 @@ async def test_happy_path_generate_poll_audio_history(
 
 
 async def test_concurrent_polls_finalize_exactly_once(
-    client, user, make_voice, peer: Peer, settings
+    client, user, make_voice, peer: ScriptedWorker, settings
 ) -> None:
     started = await generate(client, user, await make_voice(user))
     peer.complete_all()
-    peer.result_delay = 0.3  # keep the first finalizer busy while the others arrive
-    results = await asyncio.gather(*(poll(client, user, started["task_id"]) for _ in range(40)))
-    assert peer.calls["result"] == 1
+    peer.hold_results()  # the first finalizer downloads until released
+    polls = [asyncio.create_task(poll(client, user, started["task_id"])) for _ in range(40)]
+    await peer.result_requested.wait()
+    while sum(p.done() for p in polls) < 39:  # every other poll answers while it holds
+        await asyncio.sleep(0.01)
+    waiting = [p.result() for p in polls if p.done()]
+    assert {(r["status"], r["modal_status"]) for r in waiting} == {("processing", "finalizing")}
+    peer.release_results()
+    results = await asyncio.gather(*polls)
+    assert [r["status"] for r in results].count("completed") == 1
+    assert peer.calls["result"] == 1 and len(stored_generations(settings)) == 1
+    final = await poll(client, user, started["task_id"])  # terminal: answered, not counted
+    assert final["status"] == "completed" and final["modal_poll_count"] == 40
+
+
+async def test_cancel_before_finalization_stores_nothing(
+    client, user, make_voice, peer: ScriptedWorker, settings
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.complete_all()
+    cancelled = await client.post(f"/api/tasks/{started['task_id']}/cancel", headers=user.headers)
+    assert cancelled.status_code == 200
+    final = await poll(client, user, started["task_id"])
+    assert final["status"] == "cancelled" and peer.calls["result"] == 0
+    assert stored_generations(settings) == []
+
+
+async def test_cancel_during_finalization_wins_and_the_audio_is_deleted(
+    client, user, make_voice, peer: ScriptedWorker, settings
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.complete_all()
+    peer.hold_results()
+    finalizer = asyncio.create_task(poll(client, user, started["task_id"]))
+    await peer.result_requested.wait()  # the finalizer holds the lease and is downloading
+    cancelled = await client.post(f"/api/tasks/{started['task_id']}/cancel", headers=user.headers)
+    assert cancelled.status_code == 200
+    peer.release_results()
+    assert (await finalizer)["status"] == "cancelled"  # its compare-and-set lost to the cancel
+    assert (await poll(client, user, started["task_id"]))["status"] == "cancelled"
+    generation = (await client.get("/api/generations", headers=user.headers)).json()
+    assert generation["generations"][0]["status"] == "cancelled"
+    assert stored_generations(settings) == [] and peer.calls["result"] == 1
+
+
+async def test_cancel_after_completion_is_400_and_keeps_the_audio(
+    client, user, make_voice, peer: ScriptedWorker, settings
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.complete_all()
+    assert (await poll(client, user, started["task_id"]))["status"] == "completed"
+    cancelled = await client.post(f"/api/tasks/{started['task_id']}/cancel", headers=user.headers)
+    assert cancelled.status_code == 400
+    assert cancelled.json()["detail"] == "Cannot cancel task with status: completed"
+    generation = (await client.get("/api/generations", headers=user.headers)).json()
+    assert generation["generations"][0]["status"] == "completed"
     assert len(stored_generations(settings)) == 1
-    assert {r["status"] for r in results} <= {"processing", "completed"}
-    final = await poll(client, user, started["task_id"])
-    # Every poll that found the task still running was counted (and the one that stored the
-    # audio); a poll arriving after completion is answered from the database, uncounted.
-    running = sum(r["status"] == "processing" for r in results)
-    assert final["status"] == "completed" and running + 1 <= final["modal_poll_count"] <= 40
-    assert peer.calls["result"] == 1
-
-
-@pytest.mark.parametrize("cancel_after", [0.0, 0.15, 0.6])
-async def test_cancel_racing_finalization_is_consistent(
-    client, user, make_voice, peer: Peer, settings, cancel_after: float
-) -> None:
-    started = await generate(client, user, await make_voice(user))
-    peer.complete_all()
-    peer.result_delay = 0.3
-
-    async def cancel_later() -> int:
-        await asyncio.sleep(cancel_after)
-        response = await client.post(
-            f"/api/tasks/{started['task_id']}/cancel", headers=user.headers
-        )
-        return response.status_code
-
-    _, cancel_status = await asyncio.gather(poll(client, user, started["task_id"]), cancel_later())
-    final = await poll(client, user, started["task_id"])
-    generation = (await client.get("/api/generations", headers=user.headers)).json()["generations"][
-        0
-    ]
-    if final["status"] == "cancelled":
-        assert cancel_status == 200
-        assert stored_generations(settings) == []
-        assert generation["status"] == "cancelled"
-    else:
-        assert final["status"] == "completed" and cancel_status == 400
-        assert len(stored_generations(settings)) == 1
-        assert generation["status"] == "completed"
 
 
 async def test_worker_failure_fails_task_and_generation(
-    client, user, make_voice, peer: Peer
+    client, user, make_voice, peer: ScriptedWorker
 ) -> None:
     started = await generate(client, user, await make_voice(user))
     peer.fail_all("Reference audio could not be decoded.")
@@ -142,7 +158,7 @@ async def test_worker_failure_fails_task_and_generation(
 
 
 async def test_a_result_without_audio_fails_and_stores_nothing(
-    client, user, make_voice, peer: Peer, settings
+    client, user, make_voice, peer: ScriptedWorker, settings
 ) -> None:
     started = await generate(client, user, await make_voice(user))
     peer.result = tone_wav(0.0)  # a valid WAV header and no samples
@@ -158,7 +174,7 @@ async def test_a_result_without_audio_fails_and_stores_nothing(
 
 
 async def test_submit_failure_is_502_and_leaves_failed_rows(
-    client, user, make_voice, peer: Peer
+    client, user, make_voice, peer: ScriptedWorker
 ) -> None:
     voice_id = await make_voice(user)
     peer.submit_fails = 1
@@ -177,7 +193,7 @@ async def test_submit_failure_is_502_and_leaves_failed_rows(
 
 
 async def test_transient_status_error_changes_nothing_then_repeated_errors_fail(
-    client, user, make_voice, peer: Peer, settings
+    client, user, make_voice, peer: ScriptedWorker, settings
 ) -> None:
     started = await generate(client, user, await make_voice(user))
     peer.status_fails = 1
@@ -194,7 +210,7 @@ async def test_transient_status_error_changes_nothing_then_repeated_errors_fail(
 
 
 async def test_lost_job_is_resubmitted_once_then_fails(
-    client, user, make_voice, peer: Peer
+    client, user, make_voice, peer: ScriptedWorker
 ) -> None:
     started = await generate(client, user, await make_voice(user))
     peer.forget_jobs = True
@@ -210,7 +226,7 @@ async def test_lost_job_is_resubmitted_once_then_fails(
 
 
 async def test_deadline_fails_task_and_cancels_job(
-    client, user, make_voice, peer: Peer, app
+    client, user, make_voice, peer: ScriptedWorker, app
 ) -> None:
     started = await generate(client, user, await make_voice(user))
     async with app.state.db.engine.begin() as conn:  # move the deadline into the past
@@ -226,7 +242,7 @@ async def test_deadline_fails_task_and_cancels_job(
 
 
 async def test_reconciler_completes_a_task_nobody_polls(
-    client, user, make_voice, peer: Peer, app, settings
+    client, user, make_voice, peer: ScriptedWorker, app, settings
 ) -> None:
     started = await generate(client, user, await make_voice(user))
     peer.complete_all()
@@ -257,7 +273,9 @@ async def test_active_task_cap_is_409(client, user, make_voice, settings) -> Non
     assert response.status_code == 409 and "limit is 4" in response.json()["detail"]
 
 
-async def test_cancel_then_terminal_cancel_is_400(client, user, make_voice, peer: Peer) -> None:
+async def test_cancel_then_terminal_cancel_is_400(
+    client, user, make_voice, peer: ScriptedWorker
+) -> None:
     started = await generate(client, user, await make_voice(user))
     response = await client.post(f"/api/tasks/{started['task_id']}/cancel", headers=user.headers)
     assert response.json() == {"cancelled": True, "task_id": started["task_id"]}
@@ -270,7 +288,7 @@ async def test_cancel_then_terminal_cancel_is_400(client, user, make_voice, peer
 
 
 async def test_design_preview_is_submitted_once_however_often_polled(
-    client, user, peer: Peer, app
+    client, user, peer: ScriptedWorker, app
 ) -> None:
     response = await client.post(
         "/api/voices/design/preview",
@@ -315,7 +333,7 @@ async def test_design_preview_is_submitted_once_however_often_polled(
     assert voice["reference_transcript"] == "Good morning." and voice["name"] == "Deep"
 
 
-async def test_task_feed_filters_and_cursor(client, user, make_voice, peer: Peer) -> None:
+async def test_task_feed_filters_and_cursor(client, user, make_voice, peer: ScriptedWorker) -> None:
     voice_id = await make_voice(user)
     ids = [(await generate(client, user, voice_id))["task_id"] for _ in range(3)]
     await client.post(f"/api/tasks/{ids[0]}/cancel", headers=user.headers)
@@ -333,7 +351,9 @@ async def test_task_feed_filters_and_cursor(client, user, make_voice, peer: Peer
     assert bad.status_code == 400
 
 
-async def test_delete_task_and_generation(client, user, make_voice, peer: Peer, settings) -> None:
+async def test_delete_task_and_generation(
+    client, user, make_voice, peer: ScriptedWorker, settings
+) -> None:
     started = await generate(client, user, await make_voice(user))
     peer.complete_all()
     await poll(client, user, started["task_id"])
@@ -347,7 +367,7 @@ async def test_delete_task_and_generation(client, user, make_voice, peer: Peer, 
     ).status_code == 404
 
 
-async def test_regenerate_prefills_generate(client, user, make_voice, peer: Peer) -> None:
+async def test_regenerate_prefills_generate(client, user, make_voice, peer: ScriptedWorker) -> None:
     voice_id = await make_voice(user)
     started = await generate(client, user, voice_id, "Say it again & again?")
     response = await client.post(
@@ -397,7 +417,7 @@ async def test_transition_table_covers_every_pair(app, user) -> None:
 
 
 async def test_api_restart_mid_generation_loses_nothing(
-    settings, user, make_voice, client, peer: Peer, worker_transport, app
+    settings, user, make_voice, client, peer: ScriptedWorker, worker_transport, app
 ) -> None:
     from vocalis.api.app import create_app
 

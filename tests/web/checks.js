@@ -1,4 +1,5 @@
 // Accessibility checks the browser tests run inside the page (evaluated as one function body).
+/* exported unlabelled, lowContrast -- called by the tests after this body is evaluated */
 
 // Controls and links a screen reader could not name.
 function unlabelled() {

@@ -49,7 +49,9 @@ PASSWORD = "correct horse battery"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "tests/web/" in str(item.fspath).replace(os.sep, "/"):
+        in_web = "tests/web/" in str(item.fspath).replace(os.sep, "/")
+        # Tests here that need no browser (the client-route check) run everywhere.
+        if in_web and "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
             if not CHROMIUM.exists():
                 item.add_marker(

@@ -106,11 +106,11 @@ def test_clone_generate_listen_history_regenerate(studio: Studio, reference_wav:
     assert seen == sorted(seen), f"progress went backwards: {seen}"
     studio.shot("generate-done-desktop")
 
-    # Polling: about one request a second for the task, and none once it is done.
+    # Polling: the task was polled while it ran, and not once it is done. (The cadence — one
+    # poll a second, backing off on errors — is unit-tested on a fake clock: tests/web/js.)
     task_id = studio.api("GET", "/api/tasks?status=terminal")["tasks"][0]["id"]
     polls = task_polls(page, task_id)
-    gaps = [b - a for a, b in zip(polls, polls[1:], strict=False)]
-    assert len(polls) >= 3 and min(gaps) > 0.8, gaps
+    assert len(polls) >= 2, polls
     time.sleep(2.5)
     assert len(task_polls(page, task_id)) == len(polls), "kept polling a finished task"
     expect(page.locator("#nav-running")).to_be_hidden()
@@ -281,9 +281,6 @@ def test_several_tasks_at_once_and_history_keeps_up(studio: Studio, reference_wa
     assert page.evaluate("window.__sameDocument") is True
     expect(rows.first.get_by_role("button", name=re.compile("^Play"))).to_be_visible()
 
-    # Each task was polled on its own, never more than once a second.
+    # Each task was polled on its own (the cadence is unit-tested: tests/web/js/tasks.test.js).
     for task in studio.api("GET", "/api/tasks?status=terminal")["tasks"]:
-        polls = task_polls(page, task["id"])
-        assert len(polls) >= 2
-        gaps = [b - a for a, b in zip(polls, polls[1:], strict=False)]
-        assert min(gaps) > 0.8, gaps
+        assert len(task_polls(page, task["id"])) >= 2

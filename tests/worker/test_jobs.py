@@ -1,5 +1,5 @@
-"""The job machinery below HTTP: reference intake, both executors with the real `local`
-engine, and the job table's retention."""
+"""The job machinery below HTTP: reference intake, both executors (with the `tone` engine: the
+subject is the slots, not the synthesis), and the job table's retention."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ LONG = " ".join(f"Sentence number {i} keeps the synthesis busy for a while." for
 
 def design(tmp_path: Path, text: str = "Hello there.", name: str = "out.wav") -> Work:
     return Work("design", text, "English", str(tmp_path / name), instruct="a bright voice")
+
+
+def held(tmp_path: Path, name: str, how: str = "tone_hold_after") -> Work:
+    """A job that stays running after its first chunk until it is cancelled (or, with
+    `tone_stuck_after`, hangs there without ever looking at its cancel)."""
+    work = design(tmp_path, LONG, name)
+    return Work(**{**work.to_json(), "options": {how: 1}})
 
 
 # -- reference intake -------------------------------------------------------------------------
@@ -135,7 +142,7 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-# -- executors with the real engine -----------------------------------------------------------
+# -- executors ----------------------------------------------------------------------------------
 
 
 def _audio_ok(path: Path, outcome: Outcome) -> None:
@@ -146,27 +153,26 @@ def _audio_ok(path: Path, outcome: Outcome) -> None:
 
 
 async def test_process_slots_survive_crashes_and_kills(tmp_path: Path) -> None:
-    executor = ProcessExecutor("local", concurrency=1, cancel_grace=0.0)
+    executor = ProcessExecutor("tone", concurrency=1, cancel_grace=0.0)
     info = await executor.open()
     try:
-        assert info.name == "local" and info.sample_rate > 0
+        assert info.name == "tone" and info.sample_rate > 0
         run = await executor.start(design(tmp_path, name="a.wav"))
         _audio_ok(tmp_path / "a.wav", await run.wait())
 
         # A slot that dies mid-job fails that job only; a fresh process takes its place.
-        run = await executor.start(design(tmp_path, LONG, "b.wav"))
+        run = await executor.start(held(tmp_path, "b.wav"))
         [pid] = executor.busy_pids()
         os.kill(pid, signal.SIGKILL)
         assert await run.wait() == Outcome("failed", error="The synthesis process crashed.")
 
-        # With no grace, a cancelled slot is killed at once rather than waited for.
-        run = await executor.start(design(tmp_path, LONG, "c.wav"))
+        # A slot stuck in a chunk is killed once the grace (none here) is over.
+        run = await executor.start(held(tmp_path, "c.wav", "tone_stuck_after"))
         [pid] = executor.busy_pids()
         while run.progress == 0.0:
             await asyncio.sleep(0.02)
         run.cancel()
         assert await run.wait() == Outcome("cancelled")
-        await asyncio.sleep(0.1)
         assert not Path(f"/proc/{pid}").exists() or _is_zombie_or_gone(pid)
         assert not (tmp_path / "c.wav").exists()
 
@@ -184,12 +190,12 @@ def _is_zombie_or_gone(pid: int) -> bool:
 
 
 async def test_thread_executor_runs_an_injected_engine(tmp_path: Path) -> None:
-    executor = ThreadExecutor(load_engine("local"), concurrency=1)
-    assert (await executor.open()).name == "local"
+    executor = ThreadExecutor(load_engine("tone"), concurrency=1)
+    assert (await executor.open()).name == "tone"
     try:
         run = await executor.start(design(tmp_path, name="a.wav"))
         _audio_ok(tmp_path / "a.wav", await run.wait())
-        run = await executor.start(design(tmp_path, LONG, "b.wav"))
+        run = await executor.start(held(tmp_path, "b.wav"))
         while run.progress == 0.0:
             await asyncio.sleep(0.02)
         run.cancel()
@@ -205,7 +211,7 @@ async def test_thread_executor_runs_an_injected_engine(tmp_path: Path) -> None:
 async def test_retention_uses_the_clock_and_leaves_a_tombstone(tmp_path: Path) -> None:
     now = [1000.0]
     runner = JobRunner(
-        ThreadExecutor(load_engine("local")),
+        ThreadExecutor(load_engine("tone")),
         tmp_path / "jobs",
         capacity=4,
         concurrency=1,

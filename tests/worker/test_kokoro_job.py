@@ -17,14 +17,15 @@ from scipy.signal import resample_poly
 
 from tests.offline import assert_guard_active, no_network
 from tests.worker.engines.test_local import make_reference
+from tests.worker.harness import read_wav, submit, worker
 from tests.worker.speech import words_of
-from tests.worker.test_app import read_wav, submit, worker
-from vocalis.protocol import JobStatus
+from vocalis.protocol import LANGUAGES, Health, JobStatus
 from vocalis.worker.engines.local import FIT_SHARE
 
 pytest.importorskip("faster_whisper", reason="the transcription extra is not installed")
 
 TEXT = "Please bring the recordings before lunch."
+KOKORO_LANGUAGES = ["English", "Japanese", "French", "Portuguese", "Spanish", "Italian"]
 
 
 async def follow(client: object, job_id: str) -> tuple[JobStatus, list[float]]:
@@ -38,6 +39,13 @@ async def follow(client: object, job_id: str) -> tuple[JobStatus, list[float]]:
         if status.status in {"completed", "failed", "cancelled"}:
             return status, seen
         await asyncio.sleep(0.05)
+
+
+@pytest.mark.slow
+async def test_health_lists_the_bases_from_the_worker_processes(tmp_path: Path) -> None:
+    async with worker(tmp_path, engine="local", execution="process") as w:
+        health = Health.model_validate((await w.client.get("/v1/health")).json())
+    assert health.bases == {"espeak": list(LANGUAGES[1:]), "kokoro": KOKORO_LANGUAGES}
 
 
 @pytest.mark.slow
@@ -56,16 +64,11 @@ async def test_a_kokoro_clone_job_runs_offline_end_to_end(tmp_path: Path) -> Non
     options = {"cache_dir": str(tmp_path / "voices"), "style_renders": 2}
     with no_network() as attempts:
         assert_guard_active(attempts)
-        async with worker(tmp_path, execution="thread", engine_options=options) as w:
+        async with worker(
+            tmp_path, engine="local", execution="thread", engine_options=options
+        ) as w:
             bases = (await w.client.get("/v1/health")).json()["bases"]
-            assert bases["kokoro"] == [
-                "English",
-                "Japanese",
-                "French",
-                "Portuguese",
-                "Spanish",
-                "Italian",
-            ]
+            assert bases["kokoro"] == KOKORO_LANGUAGES
             first, progress = await follow(w.client, await submit(w.client, body))
             assert first.status == "completed", first.error
             # The style fit took the first part of the bar, then speaking the rest.

@@ -15,11 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.worker.test_app import AUTH, DESIGN, TOKEN, read_wav, submit, wait_for
+from tests.worker.harness import AUTH, DESIGN, TOKEN, read_wav, submit, wait_for
 from vocalis.worker.config import WorkerSettings
 from vocalis.worker.server import is_loopback, run
 
 
+@pytest.mark.slow  # the real `local` engine behind the real command: ~10 s
 async def test_the_worker_command_serves_over_tcp_and_shuts_down_cleanly(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -4,7 +4,6 @@ transcribing real speech with no network at all (the socket guard records any at
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from vocalis.worker.transcription.model_files import (
     MODEL_SHA256,
     PARTS,
     TEXT_FILES,
+    PinnedFile,
     installed_data_dir,
     installed_sources,
 )
@@ -57,32 +57,35 @@ def test_a_damaged_cache_is_rebuilt_from_the_wheels(tmp_path: Path) -> None:
     assert sha256(folder / "model.bin") == MODEL_SHA256
 
 
-def copied_sources(tmp_path: Path) -> dict[str, Path]:
-    """The wheels' data folders, copied so a test can damage them."""
+def linked_sources(tmp_path: Path) -> dict[str, Path]:
+    """The wheels' data folders rebuilt from symbolic links, so a test can swap a file out."""
     sources = {}
     for package, folder in installed_sources().items():
-        copy = tmp_path / "wheels" / package
-        shutil.copytree(folder, copy)
-        sources[package] = copy
+        links = tmp_path / "wheels" / package
+        links.mkdir(parents=True)
+        for file in folder.iterdir():
+            (links / file.name).symlink_to(file)
+        sources[package] = links
     return sources
 
 
-def test_a_tampered_part_is_refused_and_nothing_is_cached(tmp_path: Path) -> None:
-    sources = copied_sources(tmp_path)
-    part = PARTS[1]
+@pytest.mark.parametrize("part", PARTS, ids=lambda p: p.name)
+def test_a_tampered_part_is_refused_and_nothing_is_cached(tmp_path: Path, part: PinnedFile) -> None:
+    sources = linked_sources(tmp_path)
     path = sources[part.package] / part.name
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01  # one bit
+    path.unlink()
     path.write_bytes(bytes(data))
 
     cache = tmp_path / "cache"
-    with pytest.raises(ModelUnavailable, match=r"model\.bin\.part2 .* SHA-256"):
+    with pytest.raises(ModelUnavailable, match=rf"{part.name} .* SHA-256"):
         model_dir(cache, sources)
     assert list(cache.iterdir()) == []
 
 
 def test_a_missing_part_or_wheel_is_refused_with_the_fix(tmp_path: Path) -> None:
-    sources = copied_sources(tmp_path)
+    sources = linked_sources(tmp_path)
     (sources[PARTS[0].package] / PARTS[0].name).unlink()
     with pytest.raises(ModelUnavailable, match=r"model\.bin\.part1 is missing .*vocalis\["):
         model_dir(tmp_path / "cache", sources)

@@ -12,12 +12,12 @@ from fastapi import FastAPI
 from vocalis.api import routes
 from vocalis.api.config import Settings
 from vocalis.api.db import create_database
-from vocalis.api.errors import install_error_handlers
 from vocalis.api.migrate import upgrade
-from vocalis.api.reconciler import run_reconciler
 from vocalis.api.storage import create_storage
 from vocalis.api.tasks import Tasks
+from vocalis.api.tasks.reconciler import run_reconciler
 from vocalis.api.worker_client import AiohttpTransport, Transport, WorkerClient
+from vocalis.error_handlers import install_error_handlers
 
 # Where the worker is assumed to be when VOCALIS_WORKER_URL is unset and no transport is given
 # (submissions then fail with a clear 502 rather than at startup).

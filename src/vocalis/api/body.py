@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from vocalis.api.errors import BadRequest, InvalidJSON, describe_validation_errors
+from vocalis.api.errors import BadRequest, InvalidJSON
+from vocalis.errors import describe_validation_errors
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         return f"file://{(self.data_dir / 'storage').resolve()}"
 
     @property
+    def scratch_dir(self) -> Path:
+        """Where uploads and results pass through on their way to storage."""
+        return self.data_dir / "tmp"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
 

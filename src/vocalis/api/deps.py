@@ -16,7 +16,10 @@ from vocalis.api.accounts import ensure_profile
 from vocalis.api.config import Settings
 from vocalis.api.errors import NotFound, Unauthorized
 from vocalis.api.security import ACCESS_COOKIE, TokenError, decode_access_token
+from vocalis.api.storage import Storage
 from vocalis.api.tasks import Tasks
+from vocalis.api.voices import Enrolment, reference_sample_rate
+from vocalis.api.worker_client import WorkerClient
 
 M = TypeVar("M")
 
@@ -32,7 +35,7 @@ class AuthUser:
     session_id: str | None
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -96,12 +99,14 @@ async def optional_user(request: Request) -> AuthUser | None:
         return None
 
 
-def get_storage(request: Request) -> Any:
-    return request.app.state.storage
+async def get_storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
 
 
-def get_worker(request: Request) -> Any:
-    return request.app.state.worker
+async def get_worker(request: Request) -> WorkerClient:
+    worker: WorkerClient = request.app.state.worker
+    return worker
 
 
 async def get_tasks(request: Request) -> Tasks:
@@ -109,11 +114,31 @@ async def get_tasks(request: Request) -> Tasks:
     return tasks
 
 
+async def get_jwt_secret(request: Request) -> str:
+    secret: str = request.app.state.jwt_secret
+    return secret
+
+
+# Every dependency is `async def`: FastAPI runs plain `def` ones in its thread pool, a hop that
+# a poll (the hot path) would pay for reading app.state.
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+WorkerDep = Annotated[WorkerClient, Depends(get_worker)]
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 CurrentUser = Annotated[AuthUser, Depends(current_user)]
 OptionalUser = Annotated[AuthUser | None, Depends(optional_user)]
 TasksDep = Annotated[Tasks, Depends(get_tasks)]
+JwtSecretDep = Annotated[str, Depends(get_jwt_secret)]
+
+
+async def get_enrolment(
+    session: SessionDep, storage: StorageDep, worker: WorkerDep, settings: SettingsDep
+) -> Enrolment:
+    return Enrolment(session, storage, settings, await reference_sample_rate(worker, settings))
+
+
+EnrolmentDep = Annotated[Enrolment, Depends(get_enrolment)]
 
 
 async def provisioned_user(user: CurrentUser, session: SessionDep) -> AuthUser:
@@ -135,12 +160,14 @@ def parse_id(raw: str) -> str:
         raise NotFound() from None
 
 
-async def get_owned(session: AsyncSession, model: type[M], raw_id: str, user: AuthUser) -> M:
+async def get_owned(
+    session: AsyncSession, model: type[M], raw_id: str, user: AuthUser, *, detail: str | None = None
+) -> M:
     """The row with this id belonging to this user, or NotFound (never 403 for foreign ids)."""
     owned: Any = model  # every owned model has `id` and `user_id` columns
     row: M | None = await session.scalar(
         select(owned).where(owned.id == parse_id(raw_id), owned.user_id == user.id)
     )
     if row is None:
-        raise NotFound(f"{model.__name__} not found.")
+        raise NotFound(detail or f"{model.__name__} not found.")
     return row

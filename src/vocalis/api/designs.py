@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from vocalis.api.errors import BadRequest
+from vocalis.api.inputs import parse_language
 from vocalis.api.models import TaskType
 from vocalis.api.tasks import Tasks
-from vocalis.protocol import DEFAULT_LANGUAGE, LANGUAGES
 
 MAX_PREVIEW_TEXT = 500
 MAX_INSTRUCT = 500
@@ -22,10 +22,7 @@ def validate_design(text: Any, language: Any, instruct: Any) -> tuple[str, str, 
         raise BadRequest("Please describe the voice.")
     if len(instruct.strip()) > MAX_INSTRUCT:
         raise BadRequest(f"Voice description cannot exceed {MAX_INSTRUCT} characters.")
-    language = language or DEFAULT_LANGUAGE
-    if not isinstance(language, str) or language not in LANGUAGES:
-        raise BadRequest(f"Unsupported language: {language}")
-    return text.strip(), language, instruct.strip()
+    return text.strip(), parse_language(language), instruct.strip()
 
 
 async def start_preview(tasks: Tasks, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -39,4 +36,4 @@ async def start_preview(tasks: Tasks, user_id: str, body: dict[str, Any]) -> dic
         metadata={"text": text, "language": language, "instruct": instruct},
         wait=False,
     )
-    return {"task_id": task["id"], "status": task["status"]}
+    return {"task_id": task.id, "status": task.status.value}

@@ -1,29 +1,38 @@
-"""Generations: validating a generate request, history listing, audio and regenerate."""
+"""Generations: validating a generate request, starting it, the history query, regenerate."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vocalis.api.errors import BadRequest, NotFound
+from vocalis.api.deps import AuthUser, get_owned
+from vocalis.api.errors import BadRequest
+from vocalis.api.inputs import parse_language
 from vocalis.api.listing import contains_any
-from vocalis.api.models import Generation, Task, TaskStatus, TaskType, Voice, new_id
+from vocalis.api.models import Generation, TaskStatus, TaskType, Voice, new_id
+from vocalis.api.schemas import GenerateStarted
 from vocalis.api.tasks import Tasks
-from vocalis.protocol import DEFAULT_LANGUAGE, LANGUAGES, MAX_TEXT_CHARS
+from vocalis.protocol import MAX_TEXT_CHARS
 
 
 def estimated_minutes(text: str) -> float:
     return max(0.1, round(len(text) / 375, 1))
 
 
-async def start_generation(
-    session: AsyncSession, tasks: Tasks, user_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
-    """Validate in SPEC §3's order, then create the generation and its task."""
+@dataclass(frozen=True)
+class GenerateRequest:
+    voice_id: str
+    text: str
+    language: str
+
+
+def parse_generate(body: dict[str, Any]) -> GenerateRequest:
+    """Validate a generate body in SPEC §3's order of messages."""
     voice_id = body.get("voice_id")
     if voice_id is None or voice_id == "":
         raise BadRequest("Please select a voice")
@@ -34,17 +43,16 @@ async def start_generation(
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BadRequest("Please enter text to speak")
-    text = text.strip()
-    if len(text) > MAX_TEXT_CHARS:
+    if len(text.strip()) > MAX_TEXT_CHARS:
         raise BadRequest(f"Text cannot exceed {MAX_TEXT_CHARS} characters")
-    language = body.get("language") or DEFAULT_LANGUAGE
-    if not isinstance(language, str) or language not in LANGUAGES:
-        raise BadRequest(f"Unsupported language: {language}")
-    voice = await session.scalar(
-        select(Voice).where(Voice.id == voice_id, Voice.user_id == user_id)
-    )
-    if voice is None:
-        raise NotFound("Voice not found")
+    return GenerateRequest(voice_id, text.strip(), parse_language(body.get("language")))
+
+
+async def start_generation(
+    session: AsyncSession, tasks: Tasks, user: AuthUser, request: GenerateRequest
+) -> GenerateStarted:
+    """Check the voice can speak, then create the generation and its task."""
+    voice = await get_owned(session, Voice, request.voice_id, user, detail="Voice not found")
     if not (voice.reference_transcript or "").strip():
         raise BadRequest("This voice has no reference transcript.")
     if not voice.reference_object_key:
@@ -55,11 +63,10 @@ async def start_generation(
         voice.reference_transcript,
     )
     await session.rollback()  # end the read before the task transaction starts (SQLite locks)
-
+    text, language, minutes = request.text, request.language, estimated_minutes(request.text)
     generation_id = new_id()
-    minutes = estimated_minutes(text)
     task = await tasks.create(
-        user_id,
+        user.id,
         TaskType.GENERATE,
         job_request={
             "type": "clone",
@@ -69,7 +76,7 @@ async def start_generation(
             "ref_text": ref_text,
         },
         metadata={
-            "voice_id": voice_id,
+            "voice_id": request.voice_id,
             "voice_name": voice_name,
             "language": language,
             "characters": len(text),
@@ -78,68 +85,26 @@ async def start_generation(
         },
         generation={
             "id": generation_id,
-            "voice_id": voice_id,
+            "voice_id": request.voice_id,
             "voice_name": voice_name,
             "text": text,
             "language": language,
             "status": TaskStatus.PROCESSING.value,
         },
     )
-    return {
-        "task_id": task["id"],
-        "generation_id": generation_id,
-        "status": "processing",
-        "is_long_running": True,
-        "estimated_duration_minutes": minutes,
-    }
-
-
-async def list_generations(
-    session: AsyncSession,
-    user_id: str,
-    *,
-    page: int,
-    per_page: int,
-    search: str | None,
-    status: str | None,
-) -> tuple[list[Generation], int]:
-    where = [Generation.user_id == user_id]
-    if search and search.strip():
-        where.append(contains_any(search, Generation.text, Generation.voice_name))
-    if status:
-        where.append(Generation.status == status)
-    total = await session.scalar(select(func.count()).select_from(Generation).where(*where)) or 0
-    rows = await session.scalars(
-        select(Generation)
-        .where(*where)
-        .order_by(Generation.created_at.desc(), Generation.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    return GenerateStarted(
+        task_id=task.id, generation_id=generation_id, estimated_duration_minutes=minutes
     )
-    return list(rows), total
 
 
-async def delete_generation(session: AsyncSession, tasks: Tasks, generation: Generation) -> None:
-    """Delete a generation and its audio; a task still running for it is cancelled first."""
-    task_ids = (
-        await session.scalars(
-            select(Task.id).where(
-                Task.generation_id == generation.id,
-                Task.status.in_([s.value for s in (TaskStatus.PENDING, TaskStatus.PROCESSING)]),
-            )
-        )
-    ).all()
-    user_id, key = generation.user_id, generation.audio_object_key
-    await session.rollback()
-    for task_id in task_ids:
-        try:
-            await tasks.cancel(task_id, user_id)
-        except BadRequest:
-            pass  # it finished meanwhile
-    await session.delete(await session.merge(generation))
-    await session.commit()
-    for k in {key, f"generations/{user_id}/{generation.id}.wav"} - {None}:
-        await tasks.storage.delete(k)
+def history_query(user_id: str, search: str | None, status: str | None) -> Select[Generation]:
+    """The user's generations, newest first, matching `search` (text, voice name) and `status`."""
+    query = select(Generation).where(Generation.user_id == user_id)
+    if search and search.strip():
+        query = query.where(contains_any(search, Generation.text, Generation.voice_name))
+    if status:
+        query = query.where(Generation.status == status)
+    return query.order_by(Generation.created_at.desc(), Generation.id)
 
 
 def regenerate_link(generation: Generation) -> dict[str, Any]:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vocalis.api.schemas import Pagination
+
+R = TypeVar("R")
 
 
 def contains_any(term: str, *columns: Any) -> ColumnElement[bool]:
@@ -14,5 +19,12 @@ def contains_any(term: str, *columns: Any) -> ColumnElement[bool]:
     return or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
-def pagination(page: int, per_page: int, total: int) -> dict[str, int]:
-    return {"page": page, "per_page": per_page, "total": total, "pages": -(-total // per_page)}
+async def paginate(
+    session: AsyncSession, query: Select[R], *, page: int, per_page: int
+) -> tuple[list[R], Pagination]:
+    """One page of `query` (already filtered and ordered) and the pagination that describes it."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = await session.scalars(query.limit(per_page).offset((page - 1) * per_page))
+    total = total or 0
+    pages = -(-total // per_page)
+    return list(rows), Pagination(page=page, per_page=per_page, total=total, pages=pages)

@@ -7,8 +7,31 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 from pydantic_core import PydanticCustomError
+from starlette.responses import Response
+
+from vocalis.api.models import Generation, TaskStatus, TaskType, Voice
+from vocalis.api.tasks.rows import Polled, TaskRow
+
+
+class ModelResponse(Response):
+    """A model's JSON as the response, sent as is. For hot routes that declare the model as
+    `response_model` (OpenAPI) but skip FastAPI's validate-again-then-serialize of the return
+    value, which cost a task poll about a tenth of its CPU."""
+
+    media_type = "application/json"
+
+    def __init__(self, model: BaseModel, status_code: int = 200) -> None:
+        super().__init__(model.model_dump_json(), status_code)
+
 
 # --- auth (GoTrue-compatible, SPEC §4) ----------------------------------------------------
 
@@ -134,3 +157,141 @@ class MeOut(BaseModel):
     signed_in: bool
     user: MeUser | None
     profile: ProfileOut | None
+
+
+# --- voices, generations, tasks (SPEC §3 shapes) ------------------------------------------
+
+
+class Pagination(BaseModel):
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+class VoiceOut(BaseModel):
+    id: str
+    name: str
+    reference_transcript: str | None
+    language: str
+    source: str
+    description: str | None
+    duration_seconds: float | None
+    created_at: datetime
+    preview_url: str
+
+    @classmethod
+    def of(cls, voice: Voice) -> VoiceOut:
+        return cls(
+            id=voice.id,
+            name=voice.name,
+            reference_transcript=voice.reference_transcript,
+            language=voice.language,
+            source=voice.source,
+            description=voice.description,
+            duration_seconds=voice.duration_seconds,
+            created_at=voice.created_at,
+            preview_url=f"/api/voices/{voice.id}/preview",
+        )
+
+
+class VoicePage(BaseModel):
+    voices: list[VoiceOut]
+    pagination: Pagination
+
+
+class GenerationOut(BaseModel):
+    id: str
+    voice_id: str | None
+    voice_name: str | None
+    text: str
+    # null until there is audio to fetch (the URL answers 404 before that)
+    audio_path: str | None
+    duration_seconds: float | None
+    language: str
+    status: TaskStatus
+    generation_time_seconds: float | None
+    error_message: str | None
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, generation: Generation) -> GenerationOut:
+        playable = generation.status == TaskStatus.COMPLETED and generation.audio_object_key
+        return cls(
+            id=generation.id,
+            voice_id=generation.voice_id,
+            voice_name=generation.voice_name,
+            text=generation.text,
+            audio_path=f"/api/generations/{generation.id}/audio" if playable else None,
+            duration_seconds=generation.duration_seconds,
+            language=generation.language,
+            status=TaskStatus(generation.status),
+            generation_time_seconds=generation.generation_time_seconds,
+            error_message=generation.error_message,
+            created_at=generation.created_at,
+            completed_at=generation.completed_at,
+        )
+
+
+class GenerationPage(BaseModel):
+    generations: list[GenerationOut]
+    pagination: Pagination
+
+
+class TaskOut(BaseModel):
+    """A task as SPEC §3 shows it; `result` is left out while there is none."""
+
+    id: str
+    type: TaskType
+    status: TaskStatus
+    result: dict[str, Any] | None = None
+    error: str | None
+    modal_status: str | None
+    modal_elapsed_seconds: float | None
+    modal_poll_count: int
+    progress: float | None
+    generation_id: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    completed_at: datetime | None
+
+    @model_serializer(mode="wrap")
+    def _omit_missing_result(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        body: dict[str, Any] = handler(self)
+        if body.get("result") is None:
+            body.pop("result", None)
+        return body
+
+    @classmethod
+    def of(cls, polled: Polled | TaskRow) -> TaskOut:
+        """The stored row, with what the poll observed on top of it."""
+        row, live = (polled.row, polled.live) if isinstance(polled, Polled) else (polled, None)
+        return cls(
+            id=row.id,
+            type=row.type,
+            status=row.status,
+            result=row.result,
+            error=row.error,
+            modal_status=live.modal_status if live else row.modal_status,
+            modal_elapsed_seconds=live.modal_elapsed_seconds if live else row.modal_elapsed_seconds,
+            modal_poll_count=row.poll_count,
+            progress=live.progress if live else row.progress,
+            generation_id=row.generation_id,
+            metadata=row.metadata,
+            created_at=row.created_at,
+            completed_at=row.completed_at,
+        )
+
+
+class TaskFeed(BaseModel):
+    tasks: list[TaskOut]
+    next_before: str | None
+
+
+class GenerateStarted(BaseModel):
+    task_id: str
+    generation_id: str
+    status: Literal["processing"] = "processing"
+    is_long_running: bool = True
+    estimated_duration_minutes: float

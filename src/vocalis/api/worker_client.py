@@ -55,6 +55,9 @@ class Transport(Protocol):
     ) -> Reply:
         """Send one request; with `dest`, stream a 2xx body into that file (Reply.body empty)."""
 
+    async def close(self) -> None:
+        """Release connections."""
+
 
 class AiohttpTransport:
     """The production transport: one pooled aiohttp session (~0.3 ms CPU per request here)."""
@@ -187,7 +190,7 @@ class WorkerClient:
         self._timeout = timeout
         self._health: tuple[float, Health | None] = (0.0, None)
 
-    async def submit(self, body: Body, *, json_body: bool = True) -> str:
+    async def submit(self, body: Body) -> str:
         headers = {**self._headers, "Content-Type": "application/json"}
         reply = await self._transport.request(
             "POST", f"{self.base_url}/v1/jobs", headers, body, timeout=max(self._timeout, 60.0)
@@ -209,14 +212,29 @@ class WorkerClient:
             raise WorkerError(f"worker sent a malformed status: {exc}") from exc
 
     async def download(self, job_id: str, dest: Path) -> None:
+        await self._fetch(f"/v1/jobs/{job_id}/result", dest)
+
+    async def segment(self, job_id: str, index: int, dest: Path) -> None:
+        """Stream the `index`-th finished segment (from 0) of a job into `dest` as WAV.
+
+        ResultNotReady (409) while it is not finished yet; JobUnknown for an unknown or expired
+        job, or a segment the completed job does not have."""
+        await self._fetch(f"/v1/jobs/{job_id}/segments/{index}", dest)
+
+    async def _fetch(self, path: str, dest: Path) -> None:
         reply = await self._transport.request(
-            "GET",
-            f"{self.base_url}/v1/jobs/{job_id}/result",
-            self._headers,
-            dest=dest,
-            timeout=max(self._timeout, 60.0),
+            "GET", self.base_url + path, self._headers, dest=dest, timeout=max(self._timeout, 60.0)
         )
         _raise_for(reply)
+
+    async def forget(self, job_id: str) -> None:
+        """Have the worker drop a job and its files once the result is stored (idempotent: a
+        job the worker no longer knows is already forgotten)."""
+        reply = await self._transport.request(
+            "DELETE", f"{self.base_url}/v1/jobs/{job_id}", self._headers, timeout=self._timeout
+        )
+        if reply.status not in (404, 410):
+            _raise_for(reply)
 
     async def cancel(self, job_id: str) -> None:
         reply = await self._transport.request(
@@ -248,4 +266,4 @@ class WorkerClient:
         return health.engine if health else None
 
     async def close(self) -> None:
-        await self._transport.close()  # type: ignore[attr-defined]
+        await self._transport.close()

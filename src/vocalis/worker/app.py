@@ -16,16 +16,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vocalis.error_handlers import install_error_handlers
+from vocalis.errors import describe_validation_errors
 from vocalis.protocol import Health, JobAccepted, JobRequest, JobStatus
 from vocalis.worker.config import WorkerSettings
 from vocalis.worker.engines.base import Engine
-from vocalis.worker.errors import ExpiredJob, InvalidJob, JobError, RequestTooLarge, Unauthorized
+from vocalis.worker.errors import ExpiredJob, InvalidJob, RequestTooLarge, Unauthorized
 from vocalis.worker.execution import Executor, ThreadExecutor
 from vocalis.worker.jobs import JobRunner
 from vocalis.worker.processes import ProcessExecutor
@@ -107,18 +107,22 @@ async def job_status(job_id: str, runner: Runner) -> JobStatus:
 @router.get("/jobs/{job_id}/result", response_class=StreamingResponse)
 async def job_result(job_id: str, runner: Runner) -> StreamingResponse:
     """The finished audio as a WAV stream."""
-    path = runner.result_path(job_id)
-    try:
-        # Opened here, so a purge racing this request still streams a whole file.
-        handle = path.open("rb")
-    except FileNotFoundError:
-        raise ExpiredJob() from None
-    size = os.fstat(handle.fileno()).st_size
-    return StreamingResponse(
-        _chunks(handle),
-        media_type="audio/wav",
-        headers={"Content-Length": str(size), "Cache-Control": "no-store"},
-    )
+    return _wav_file(runner.result_path(job_id))
+
+
+@router.get("/jobs/{job_id}/segments/{index}", response_class=StreamingResponse)
+async def job_segment(job_id: str, index: str, runner: Runner) -> StreamingResponse:
+    """A finished segment of the audio (from 0) as WAV, while the job runs or after."""
+    # Parsed here so a malformed index is a 404 like any other missing segment, not a 422.
+    number = int(index) if index.isdigit() and len(index) < 10 else -1
+    return _wav_file(runner.segment_path(job_id, number))
+
+
+@router.delete("/jobs/{job_id}", status_code=204)
+async def forget_job(job_id: str, runner: Runner) -> Response:
+    """Drop a job and its files, cancelling it if it still runs (idempotent)."""
+    runner.forget(job_id)
+    return Response(status_code=204)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobStatus)
@@ -141,6 +145,23 @@ async def health(runner: Runner) -> Health:
         capacity=runner.capacity,
         concurrency=runner.concurrency,
         bases={name: list(languages) for name, languages in runner.engine.bases.items()},
+        chars_per_second=(
+            None if runner.chars_per_second is None else round(runner.chars_per_second, 2)
+        ),
+    )
+
+
+def _wav_file(path: Path) -> StreamingResponse:
+    try:
+        # Opened here, so a purge racing this request still streams a whole file.
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise ExpiredJob() from None
+    size = os.fstat(handle.fileno()).st_size
+    return StreamingResponse(
+        _chunks(handle),
+        media_type="audio/wav",
+        headers={"Content-Length": str(size), "Cache-Control": "no-store"},
     )
 
 
@@ -168,36 +189,7 @@ async def _read_job_request(request: Request, limit: int) -> JobRequest:
     try:
         return JobRequest.model_validate_json(bytes(body))
     except ValidationError as exc:
-        raise InvalidJob(_describe(exc)) from None
-
-
-def _describe(exc: ValidationError) -> str:
-    first = exc.errors(include_url=False)[0]
-    if first["type"] == "json_invalid":
-        return "The body is not valid JSON."
-    message = str(first["msg"]).removeprefix("Value error, ")
-    where = ".".join(str(part) for part in first["loc"])
-    return f"{where}: {message}" if where else message
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(JobError)
-    async def _job_error(_request: Request, exc: JobError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": "Invalid request."}, 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = "Not found." if exc.status_code == 404 else exc.detail
-        return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return JSONResponse({"detail": "Internal server error."}, 500)
+        raise InvalidJob(describe_validation_errors(exc.errors(include_url=False))) from None
 
 
 def create_worker_app(settings: WorkerSettings, engine: Engine | None = None) -> FastAPI:
@@ -218,6 +210,7 @@ def create_worker_app(settings: WorkerSettings, engine: Engine | None = None) ->
             retention_seconds=settings.retention_seconds,
             max_ref_bytes=settings.max_ref_bytes,
             fetch_timeout_seconds=settings.fetch_timeout_seconds,
+            output_lufs=settings.output_lufs,
         )
         app.state.settings = settings
         app.state.runner = runner
@@ -231,6 +224,7 @@ def create_worker_app(settings: WorkerSettings, engine: Engine | None = None) ->
                 shutil.rmtree(root, ignore_errors=True)
 
     app = FastAPI(title="Vocalis worker", summary="Job protocol v1", lifespan=lifespan)
-    _install_error_handlers(app)
+    # Path and query validation errors are 422, as for a bad job request (InvalidJob).
+    install_error_handlers(app, validation_status=422)
     app.include_router(router)
     return app

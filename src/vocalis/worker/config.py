@@ -33,6 +33,9 @@ class WorkerSettings(BaseSettings):
     cancel_grace_seconds: float = Field(default=5.0, ge=0)  # then a stuck process is killed
     engine_start_timeout_seconds: float = Field(default=300.0, gt=0)
 
+    # Integrated loudness every job's output is brought to, unless it asks for the reference's
+    # level (options.loudness = "reference") or another target (options.output_lufs).
+    output_lufs: float = Field(default=-16.0, ge=-40.0, le=-8.0)
     retention_seconds: float = Field(default=86_400.0, gt=0)
     max_ref_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     fetch_timeout_seconds: float = Field(default=60.0, gt=0)

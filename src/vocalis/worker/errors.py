@@ -1,20 +1,17 @@
-"""The worker's error tree. The job table raises these; one handler renders `{"detail": ...}`.
-
-A class docstring is the default message.
+"""The worker's error tree (on the shared mechanism in vocalis/errors.py). The job table raises
+these; the handlers in vocalis/error_handlers.py render `{"detail": ...}`. A class docstring is
+the default message.
 """
 
 from __future__ import annotations
 
+from vocalis.errors import ServiceError
 
-class JobError(Exception):
+
+class JobError(ServiceError):
     """The request could not be served."""
 
     status_code = 400
-
-    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
-        self.detail = detail or (type(self).__doc__ or "Error").strip()
-        self.headers = headers
-        super().__init__(self.detail)
 
 
 class Unauthorized(JobError):
@@ -25,6 +22,12 @@ class Unauthorized(JobError):
 
 class UnknownJob(JobError):
     """Unknown job."""
+
+    status_code = 404
+
+
+class NoSuchSegment(JobError):
+    """No such segment."""
 
     status_code = 404
 

@@ -1,8 +1,10 @@
 """Running one synthesis: the unit of work, its outcome, and the in-process (thread) executor.
 
 An executor owns the synthesis slots. `start(work)` waits for a free slot and returns a `Run`;
-the run reports progress, can be asked to cancel (honoured between chunks), and `wait()`s for
-its `Outcome`. The audio goes straight to a WAV file, never back through the caller.
+the run reports progress and the segments finished so far, can be asked to cancel (honoured
+between chunks), and `wait()`s for its `Outcome`. The audio goes straight to WAV files - each
+segment on its own as soon as the engine hands it over, and the whole result - never back
+through the caller.
 """
 
 from __future__ import annotations
@@ -36,10 +38,15 @@ class Work:
     text: str
     language: str
     out_path: str
+    segments_dir: str | None = None  # finished segments go here as {n}.wav, n from 0
     ref_audio_path: str | None = None
     ref_text: str | None = None
     instruct: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    # Output level (vocalis.worker.loudness): "standard" -> output_lufs; "reference" -> the
+    # reference recording's own level.
+    loudness: Literal["standard", "reference"] = "standard"
+    output_lufs: float = -16.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,6 +93,10 @@ class Run(Protocol):
     @property
     def progress(self) -> float: ...
 
+    @property
+    def segments(self) -> tuple[int, float]:
+        """(segments finished, seconds of audio in them) so far."""
+
     def cancel(self) -> None:
         """Ask the synthesis to stop at its next chunk boundary (or sooner)."""
 
@@ -103,27 +114,50 @@ class Executor(Protocol):
     async def close(self) -> None: ...
 
 
+SegmentDone = Callable[[int, float], None]  # (segments finished, seconds of audio in them)
+
+
 def synthesize_to_file(
     engine: Engine,
     work: Work,
     progress: Progress,
+    segment_done: SegmentDone = lambda _count, _seconds: None,
 ) -> Outcome:
-    """Run the engine and write its audio as a WAV file; every failure becomes an Outcome.
+    """Run the engine, writing each segment as a WAV file the moment it is handed over and the
+    whole result as another; every failure becomes an Outcome.
 
-    This is the boundary between the engine and the job table, so it catches broadly: the
-    user gets a message, the log gets the traceback.
+    A segment file appears complete (written under a temporary name, then renamed) before
+    `segment_done` counts it, so whoever reads the count can fetch that many. The result holds
+    the same 16-bit samples as the segments, in order. This is the boundary between the engine
+    and the job table, so it catches broadly: the user gets a message, the log the traceback.
     """
-    from vocalis.audio import AudioError, write_wav
+    from vocalis.audio import AudioError, WavWriter, pcm16
+    from vocalis.worker.loudness import Leveler, reference_lufs
 
     out = Path(work.out_path)
+    # Written under a temporary name so a file at out_path is always complete.
+    partial = out.with_name(out.name + ".part")
+    segments = Path(work.segments_dir) if work.segments_dir else None
+    rate = int(engine.sample_rate)
     try:
         progress(0.0)  # a job cancelled while being handed over stops before any work
-        audio = engine.synthesize(work.request(), progress)
-        # Written under a temporary name so a file at out_path is always complete.
-        partial = out.with_name(out.name + ".part")
-        write_wav(partial, audio, engine.sample_rate)
+        target = work.output_lufs
+        if work.loudness == "reference" and work.ref_audio_path is not None:
+            target = reference_lufs(Path(work.ref_audio_path))
+        level = Leveler(rate, target)
+        with WavWriter(partial, rate) as result:
+            count = 0
+            for audio in engine.synthesize(work.request(), progress):
+                pcm = pcm16(level(audio))
+                if len(pcm) == 0:
+                    continue
+                result.write(pcm)
+                if segments is not None:
+                    _write_wav_atomically(segments / f"{count}.wav", pcm, rate)
+                    count += 1
+                    segment_done(count, result.frames / rate)
         os.replace(partial, out)
-        return Outcome("completed", duration_seconds=len(audio) / float(engine.sample_rate))
+        return Outcome("completed", duration_seconds=result.frames / rate)
     except JobCancelled:
         return Outcome("cancelled")
     except SynthesisError as exc:
@@ -133,11 +167,23 @@ def synthesize_to_file(
     except Exception:  # noqa: BLE001 - engine boundary: report, never crash the slot
         log.exception("synthesis failed")
         return Outcome("failed", error="Synthesis failed because of an internal engine error.")
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _write_wav_atomically(path: Path, pcm: Any, rate: int) -> None:
+    from vocalis.audio import WavWriter
+
+    partial = path.with_name(path.name + ".part")
+    with WavWriter(partial, rate) as out:
+        out.write(pcm)
+    os.replace(partial, path)
 
 
 class _ThreadRun:
     def __init__(self) -> None:
         self._progress = 0.0
+        self._segments: tuple[int, float] = (0, 0.0)
         self._cancelled = threading.Event()
         self.future: asyncio.Future[Outcome] | None = None
         self.release: Callable[[], None] = lambda: None
@@ -145,6 +191,14 @@ class _ThreadRun:
     @property
     def progress(self) -> float:
         return self._progress
+
+    @property
+    def segments(self) -> tuple[int, float]:
+        return self._segments
+
+    def segment_done(self, count: int, seconds: float) -> None:
+        # Called from the synthesis thread; one tuple assignment, so readers never see a mix.
+        self._segments = (count, seconds)
 
     def report(self, fraction: float) -> None:
         # Called from the synthesis thread, between chunks.
@@ -193,7 +247,7 @@ class ThreadExecutor:
         run.release = release
         loop = asyncio.get_running_loop()
         run.future = loop.run_in_executor(
-            self._pool, synthesize_to_file, self._engine, work, run.report
+            self._pool, synthesize_to_file, self._engine, work, run.report, run.segment_done
         )
         return run
 

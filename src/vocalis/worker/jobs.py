@@ -1,7 +1,8 @@
 """The bounded job table: submit, status, cancel, results, retention.
 
 State lives in memory on purpose: a restarted worker knows no job (404), which the API treats
-as lost and resubmits. Results are WAV files under `jobs_dir/{id}/`, never bytes in memory.
+as lost and resubmits. Results are WAV files under `jobs_dir/{id}/` (`result.wav`, and each
+finished segment as `segments/{n}.wav` while the job is still running), never bytes in memory.
 Each job is driven by one asyncio task: fetch the reference (while `queued`), wait for a
 synthesis slot, run (`running`), settle. Every status change goes through `_settle` or
 `cancel`, and a terminal status never changes again.
@@ -28,11 +29,13 @@ from vocalis.worker.errors import (
     AtCapacity,
     ExpiredJob,
     InvalidJob,
+    NoSuchSegment,
     RequestTooLarge,
     ResultNotReady,
     UnknownJob,
 )
 from vocalis.worker.execution import EngineInfo, Executor, Outcome, Run, Work
+from vocalis.worker.loudness import DEFAULT_LUFS
 from vocalis.worker.reference import ReferenceProblem, decode_base64_reference, download_reference
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,7 @@ class Job:
     submitted: float
     ref_url: str | None = None
     state: JobState = "queued"
+    started: float | None = None  # when it got a synthesis slot
     finished: float | None = None
     error: str | None = None
     duration_seconds: float | None = None
@@ -56,10 +60,15 @@ class Job:
     cancel_requested: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     _progress: float = 0.0
+    _segments: tuple[int, float] = (0, 0.0)  # frozen here once the run is over
 
     @property
     def result_path(self) -> Path:
         return Path(self.work.out_path)
+
+    @property
+    def segments_dir(self) -> Path:
+        return self.dir / "segments"
 
     @property
     def terminal(self) -> bool:
@@ -69,15 +78,31 @@ class Job:
     def progress(self) -> float:
         return self.run.progress if self.run is not None and not self.terminal else self._progress
 
+    @property
+    def segments(self) -> tuple[int, float]:
+        """(segments finished, seconds of audio in them); they stay readable once the job ends."""
+        return self.run.segments if self.run is not None else self._segments
+
     def status(self, now: float) -> JobStatus:
+        progress = self.progress
+        ready, audio_seconds = self.segments
+        chars = len(self.work.text)
+        running_until = self.finished or now
         return JobStatus(
             job_id=self.id,
             status=self.state,
             result_ready=self.state == "completed",
             elapsed_seconds=round((self.finished or now) - self.submitted, 3),
-            progress=round(self.progress, 4),
+            progress=round(progress, 4),
             error=self.error,
             duration_seconds=self.duration_seconds,
+            segments_ready=ready,
+            audio_seconds_ready=round(audio_seconds, 3),
+            running_seconds=(
+                None if self.started is None else round(running_until - self.started, 3)
+            ),
+            text_chars_done=round(progress * chars),
+            text_chars_total=chars,
         )
 
 
@@ -92,6 +117,7 @@ class JobRunner:
         retention_seconds: float,
         max_ref_bytes: int,
         fetch_timeout_seconds: float,
+        output_lufs: float = DEFAULT_LUFS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.executor = executor
@@ -101,13 +127,18 @@ class JobRunner:
         self.retention = retention_seconds
         self.max_ref_bytes = max_ref_bytes
         self.fetch_timeout = fetch_timeout_seconds
+        self.output_lufs = output_lufs
         self.clock = clock
         self.engine: EngineInfo | None = None
         self._jobs: dict[str, Job] = {}
         self._active: set[Job] = set()  # queued or running; bounded by capacity
         self._expired: OrderedDict[str, None] = OrderedDict()
         self._run_seconds = _DEFAULT_RUN_SECONDS  # moving average, for Retry-After
+        # Moving average of text characters synthesized per second of running, over completed
+        # jobs: what a client needs to estimate a job's time before it has a rate of its own.
+        self.chars_per_second: float | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # every job's driver, forgotten ones too
         self._purger: asyncio.Task[None] | None = None
 
     async def open(self) -> EngineInfo:
@@ -125,7 +156,7 @@ class JobRunner:
         # The executor first, so slots stop for good instead of being replaced as their
         # jobs are torn down.
         await self.executor.close()
-        tasks = [job.task for job in self._jobs.values() if job.task and not job.task.done()]
+        tasks = [task for task in self._tasks if not task.done()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -147,17 +178,24 @@ class JobRunner:
             )
         job_id = str(uuid.uuid4())
         job_dir = self.jobs_dir / job_id
-        job_dir.mkdir()
+        (job_dir / "segments").mkdir(parents=True)
         clone = request.type == "clone"
         work = Work(
             kind=request.type,
             text=request.text,
             language=request.language,
             out_path=str(job_dir / "result.wav"),
+            segments_dir=str(job_dir / "segments"),
             ref_audio_path=str(job_dir / "reference") if clone else None,
             ref_text=request.ref_text,
             instruct=request.instruct,
             options=request.options.model_dump(exclude_none=True),
+            loudness=request.options.loudness or "standard",
+            output_lufs=(
+                request.options.output_lufs
+                if request.options.output_lufs is not None
+                else self.output_lufs
+            ),
         )
         job = Job(job_id, work, job_dir, self.clock(), ref_url=request.ref_audio_url)
         self._jobs[job_id] = job
@@ -175,6 +213,8 @@ class JobRunner:
                 self._forget(job)
                 raise (RequestTooLarge if exc.too_large else InvalidJob)(str(exc)) from None
         job.task = asyncio.ensure_future(self._drive(job))
+        self._tasks.add(job.task)
+        job.task.add_done_callback(self._tasks.discard)
         return job
 
     def get(self, job_id: str) -> Job:
@@ -195,12 +235,40 @@ class JobRunner:
             raise ResultNotReady()
         return job.result_path
 
+    def segment_path(self, job_id: str, index: int) -> Path:
+        """The `index`-th finished segment (from 0); ResultNotReady while it may still come."""
+        job = self.get(job_id)
+        ready, _ = job.segments
+        if 0 <= index < ready:
+            return job.segments_dir / f"{index}.wav"
+        if index < 0 or job.state == "completed":
+            raise NoSuchSegment(f"No such segment; the job has {ready}.")
+        if job.terminal:
+            raise ResultNotReady(f"The job is {job.state}; segment {index} will not come.")
+        raise ResultNotReady(f"Segment {index} is not ready yet ({ready} are).")
+
+    def forget(self, job_id: str) -> None:
+        """Drop a job and its files (the API has stored what it needed); a running job is
+        cancelled first. Idempotent: a job already forgotten or expired is left as it is."""
+        try:
+            job = self.get(job_id)
+        except ExpiredJob:
+            return
+        self.cancel(job_id)
+        winding_down = job.task is not None and not job.task.done()
+        self._tombstone(job, remove_files=not winding_down)
+        if winding_down and job.task is not None:
+            # A thread stops only at its next chunk and may write until then: its files go
+            # when it ends.
+            job.task.add_done_callback(lambda _task: shutil.rmtree(job.dir, ignore_errors=True))
+
     def cancel(self, job_id: str) -> Job:
         """Cancel a queued or running job; a terminal job is left as it is (idempotent)."""
         job = self.get(job_id)
         if job.terminal:
             return job
         job._progress = job.progress
+        job._segments = job.segments
         job.state = "cancelled"
         job.finished = self.clock()
         self._active.discard(job)
@@ -247,14 +315,21 @@ class JobRunner:
             run.cancel()
         else:
             job.state = "running"
+            job.started = started
         try:
             outcome = await run.wait()
         finally:
             job._progress = run.progress
+            job._segments = run.segments
             job.run = None
+        elapsed = self.clock() - started
         if outcome.status != "cancelled":
-            elapsed = self.clock() - started
             self._run_seconds = 0.8 * self._run_seconds + 0.2 * elapsed
+        if outcome.status == "completed" and elapsed > 0:
+            rate = len(job.work.text) / elapsed
+            self.chars_per_second = (
+                rate if self.chars_per_second is None else 0.8 * self.chars_per_second + 0.2 * rate
+            )
         self._settle(job, outcome)
         self._clean(job)
 
@@ -298,16 +373,21 @@ class JobRunner:
             return False
         if job.task is not None and not job.task.done():
             return False  # a cancelled run still winding down owns its files
-        self._forget(job)
+        self._tombstone(job)
+        return True
+
+    def _tombstone(self, job: Job, remove_files: bool = True) -> None:
+        """Forget `job`, remembering its id for a 410."""
+        self._forget(job, remove_files)
         self._expired[job.id] = None
         while len(self._expired) > _TOMBSTONES:
             self._expired.popitem(last=False)
-        return True
 
-    def _forget(self, job: Job) -> None:
+    def _forget(self, job: Job, remove_files: bool = True) -> None:
         self._jobs.pop(job.id, None)
         self._active.discard(job)
-        shutil.rmtree(job.dir, ignore_errors=True)
+        if remove_files:
+            shutil.rmtree(job.dir, ignore_errors=True)
 
     async def _purge_forever(self) -> None:
         interval = min(60.0, max(0.05, self.retention / 4))

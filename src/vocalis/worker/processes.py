@@ -30,6 +30,7 @@ _CONTEXT = multiprocessing.get_context("spawn")
 def _slot_main(
     conn: Connection,
     progress: Any,
+    segments: Any,
     cancelled: Any,
     engine_name: str,
     engine_options: dict[str, Any],
@@ -60,6 +61,10 @@ def _slot_main(
         if cancelled.is_set():
             raise JobCancelled
 
+    def segment_done(count: int, seconds: float) -> None:
+        segments[1] = seconds
+        segments[0] = float(count)  # last: a reader that sees the count sees its audio too
+
     while True:
         try:
             message = json.loads(conn.recv_bytes())
@@ -67,7 +72,7 @@ def _slot_main(
             return  # the server went away
         if message is None:
             return
-        outcome = synthesize_to_file(engine, Work(**message), report)
+        outcome = synthesize_to_file(engine, Work(**message), report, segment_done)
         try:
             conn.send_bytes(json.dumps(asdict(outcome)).encode())
         except OSError:
@@ -98,10 +103,20 @@ class _Slot:
     def __init__(self, engine_name: str, engine_options: dict[str, Any]) -> None:
         self.conn, child_conn = _CONTEXT.Pipe()
         self.progress = _CONTEXT.Value("d", 0.0)
+        # (count, seconds of audio). No lock: a slot killed while holding one would hang every
+        # status call of the server that reads it; aligned doubles are written whole.
+        self.segments = _CONTEXT.Array("d", 2, lock=False)
         self.cancelled = _CONTEXT.Event()
         self.process: BaseProcess = _CONTEXT.Process(
             target=_slot_main,
-            args=(child_conn, self.progress, self.cancelled, engine_name, engine_options),
+            args=(
+                child_conn,
+                self.progress,
+                self.segments,
+                self.cancelled,
+                engine_name,
+                engine_options,
+            ),
             name="vocalis-synth",
             daemon=True,
         )
@@ -139,6 +154,11 @@ class _ProcessRun:
     @property
     def progress(self) -> float:
         return float(self._slot.progress.value)
+
+    @property
+    def segments(self) -> tuple[int, float]:
+        count = int(self._slot.segments[0])
+        return count, float(self._slot.segments[1])
 
     def cancel(self) -> None:
         self._slot.cancelled.set()
@@ -245,6 +265,7 @@ class ProcessExecutor:
             await self.replace(slot)  # died while idle
         self._busy.add(slot)
         slot.progress.value = 0.0
+        slot.segments[0], slot.segments[1] = 0.0, 0.0
         slot.cancelled.clear()  # before the send, so no stale cancel reaches this job
         slot.conn.send_bytes(json.dumps(work.to_json()).encode())
         return _ProcessRun(self, slot)

@@ -17,7 +17,12 @@ from scipy.signal import resample_poly
 from vocalis.protocol import LANGUAGES
 from vocalis.worker.engines import espeak, load_engine
 from vocalis.worker.engines.analysis import CODEBOOK_BANDS, loudness
-from vocalis.worker.engines.base import JobCancelled, SynthesisError, SynthesisRequest
+from vocalis.worker.engines.base import (
+    JobCancelled,
+    SynthesisError,
+    SynthesisRequest,
+    synthesize_whole,
+)
 from vocalis.worker.engines.calibration import PASSAGES
 from vocalis.worker.engines.kana import to_kana
 from vocalis.worker.engines.local import LocalEngine, resolve_language
@@ -112,7 +117,7 @@ def test_registry_builds_the_local_engine_and_rejects_unknown_names() -> None:
 def test_every_language_speaks_for_a_plausible_time(engine: LocalEngine, language: str) -> None:
     text = SAMPLES[language]
     request = SynthesisRequest(kind="design", text=text, language=language, instruct="a woman")
-    audio = engine.synthesize(request, no_progress)
+    audio = synthesize_whole(engine, request, no_progress)
     assert audio.dtype == np.float32 and audio.ndim == 1
     assert np.all(np.isfinite(audio)) and np.abs(audio).max() <= 1.0
     seconds = len(audio) / RATE
@@ -122,6 +127,7 @@ def test_every_language_speaks_for_a_plausible_time(engine: LocalEngine, languag
     assert loudness(audio) > -30  # not silent: mastered to the design's -20 LUFS
 
 
+@pytest.mark.slow
 def test_auto_language_follows_the_script(engine: LocalEngine) -> None:
     assert resolve_language("Auto", SAMPLES["Russian"]) == "Russian"
     assert resolve_language("Auto", SAMPLES["Japanese"]) == "Japanese"
@@ -131,7 +137,7 @@ def test_auto_language_follows_the_script(engine: LocalEngine) -> None:
         request = SynthesisRequest(
             kind="design", text=SAMPLES["Russian"], language=language, instruct="a man"
         )
-        return len(engine.synthesize(request, no_progress)) / RATE
+        return len(synthesize_whole(engine, request, no_progress)) / RATE
 
     # espeak is not bit-exact between calls (its flutter state persists), so compare lengths:
     # the English voice spells unknown Cyrillic letters out and takes far longer.
@@ -146,11 +152,12 @@ def test_japanese_kanji_are_read_not_spelled() -> None:
     assert len(kanji) / espeak.SAMPLE_RATE < 3.0
 
 
+@pytest.mark.slow
 def test_clone_follows_the_reference_pitch(
     engine: LocalEngine, references: dict[str, Path]
 ) -> None:
-    low = engine.synthesize(clone(ENGLISH, references["low"]), no_progress)
-    high = engine.synthesize(clone(ENGLISH, references["high"]), no_progress)
+    low = synthesize_whole(engine, clone(ENGLISH, references["low"]), no_progress)
+    high = synthesize_whole(engine, clone(ENGLISH, references["high"]), no_progress)
     low_f0, high_f0 = median_f0(low, RATE), median_f0(high, RATE)
     assert abs(semitones(low_f0, 95.0)) < 1.0, low_f0
     assert abs(semitones(high_f0, 240.0)) < 1.0, high_f0
@@ -158,18 +165,41 @@ def test_clone_follows_the_reference_pitch(
     assert semitones(high_f0, low_f0) > 12
 
 
+@pytest.mark.slow
 def test_clone_matches_the_reference_loudness(
     engine: LocalEngine, references: dict[str, Path]
 ) -> None:
     for name, lufs in (("low", -28.0), ("high", -17.0)):
-        audio = engine.synthesize(clone(ENGLISH, references[name]), no_progress)
+        audio = synthesize_whole(engine, clone(ENGLISH, references[name]), no_progress)
         assert abs(loudness(audio) - lufs) < 1.0, (name, loudness(audio))
         assert np.abs(audio).max() <= 10 ** (-1 / 20) + 1e-6  # limited to -1 dBFS
 
 
+@pytest.mark.slow
 def test_clone_works_across_languages(engine: LocalEngine, references: dict[str, Path]) -> None:
-    audio = engine.synthesize(clone(SAMPLES["German"], references["high"], "German"), no_progress)
+    audio = synthesize_whole(
+        engine, clone(SAMPLES["German"], references["high"], "German"), no_progress
+    )
     assert abs(semitones(median_f0(audio, RATE), 240.0)) < 1.0
+
+
+def test_each_chunk_is_handed_over_as_a_finished_segment(engine: LocalEngine) -> None:
+    text = "Good morning to you all. This second sentence is longer, so it goes in a second chunk."
+    calls: list[float] = []
+
+    def record(fraction: float) -> None:
+        calls.append(fraction)
+
+    segments = engine.synthesize(design(text, "a man"), record)
+    first = next(segments)
+    assert calls == [0.0]  # handed over before the next chunk is even spoken
+    rest = list(segments)
+    assert len(rest) == 1 and calls[-1] == 1.0  # the short lead, then the rest of the text
+    tenth = RATE // 10
+    assert not np.any(first[-tenth:])  # the pause before the next sentence travels with it
+    assert np.any(rest[-1][-tenth:])  # the last segment ends with speech, not a pause
+    for segment in (first, *rest):  # each mastered on its own
+        assert segment.dtype == np.float32 and 0.1 < np.abs(segment).max() <= 10 ** (-1 / 20)
 
 
 def test_cancel_stops_between_chunks(engine: LocalEngine) -> None:
@@ -185,11 +215,12 @@ def test_cancel_stops_between_chunks(engine: LocalEngine) -> None:
     )
     request = SynthesisRequest(kind="design", text=text, language="English", instruct="a man")
     with pytest.raises(JobCancelled):
-        engine.synthesize(request, cancel_on_second)
+        synthesize_whole(engine, request, cancel_on_second)
     # 0.0 once planned, then one report per chunk: cancelled after the first of many chunks.
     assert len(calls) == 2 and calls[0] == 0.0 and 0 < calls[1] < 0.5
 
 
+@pytest.mark.slow
 def test_progress_rises_to_one(engine: LocalEngine) -> None:
     calls: list[float] = []
 
@@ -198,7 +229,7 @@ def test_progress_rises_to_one(engine: LocalEngine) -> None:
 
     text = "First sentence here. " * 30
     request = SynthesisRequest(kind="design", text=text, language="English", instruct="a man")
-    engine.synthesize(request, record)
+    synthesize_whole(engine, request, record)
     assert len(calls) >= 3 and calls == sorted(calls) and calls[0] == 0.0 and calls[-1] == 1.0
 
 
@@ -213,12 +244,12 @@ def test_a_reference_that_does_not_decode_is_a_synthesis_error(
     path = tmp_path / "reference.wav"
     path.write_bytes(content)
     with pytest.raises(SynthesisError, match="reference"):
-        engine.synthesize(clone("Hello.", path), no_progress)
+        synthesize_whole(engine, clone("Hello.", path), no_progress)
 
 
 def test_text_with_nothing_to_pronounce_is_a_synthesis_error(engine: LocalEngine) -> None:
     with pytest.raises(SynthesisError, match="nothing"):
-        engine.synthesize(design("...", "a man"), no_progress)
+        synthesize_whole(engine, design("...", "a man"), no_progress)
 
 
 def test_silent_and_missing_references_are_synthesis_errors(
@@ -227,11 +258,12 @@ def test_silent_and_missing_references_are_synthesis_errors(
     silent = tmp_path / "silent.wav"
     sf.write(silent, np.zeros(RATE * 2), RATE)
     with pytest.raises(SynthesisError, match="No speech"):
-        engine.synthesize(clone("Hello.", silent), no_progress)
+        synthesize_whole(engine, clone("Hello.", silent), no_progress)
     with pytest.raises(SynthesisError, match="could not be read"):
-        engine.synthesize(clone("Hello.", tmp_path / "missing.wav"), no_progress)
+        synthesize_whole(engine, clone("Hello.", tmp_path / "missing.wav"), no_progress)
 
 
+@pytest.mark.slow
 def test_reference_analysis_is_cached_by_content(
     references: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -255,6 +287,7 @@ def test_reference_analysis_is_cached_by_content(
     assert np.allclose(again.profile.frames_db, first.profile.frames_db, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_clone_pace_follows_a_fast_reference(engine: LocalEngine, tmp_path: Path) -> None:
     slow_source = espeak.speak(PASSAGES["English"], espeak.Voice("English", rate_wpm=130))
     fast_source = espeak.speak(PASSAGES["English"], espeak.Voice("English", rate_wpm=240))
@@ -262,17 +295,18 @@ def test_clone_pace_follows_a_fast_reference(engine: LocalEngine, tmp_path: Path
     for name, audio in (("slow", slow_source), ("fast", fast_source)):
         path = tmp_path / f"{name}.wav"
         sf.write(path, audio, RATE)
-        out = engine.synthesize(clone(ENGLISH, path), no_progress)
+        out = synthesize_whole(engine, clone(ENGLISH, path), no_progress)
         durations[name] = len(out) / RATE
     assert durations["fast"] < 0.8 * durations["slow"], durations
 
 
+@pytest.mark.slow
 def test_design_words_move_pitch_and_loudness(engine: LocalEngine) -> None:
     def speak(instruct: str) -> np.ndarray:
         request = SynthesisRequest(
             kind="design", text=ENGLISH, language="English", instruct=instruct
         )
-        return engine.synthesize(request, no_progress)
+        return synthesize_whole(engine, request, no_progress)
 
     deep, child = speak("a deep male voice"), speak("a young child, high pitched")
     assert semitones(median_f0(child, RATE), median_f0(deep, RATE)) > 12
@@ -285,7 +319,7 @@ def test_design_whisper_has_no_pitch(engine: LocalEngine) -> None:
         request = SynthesisRequest(
             kind="design", text=ENGLISH, language="English", instruct=instruct
         )
-        audio = engine.synthesize(request, no_progress).astype(np.float64)
+        audio = synthesize_whole(engine, request, no_progress).astype(np.float64)
         f0, _ = pyworld.dio(audio, RATE, f0_floor=50, f0_ceil=700)
         return float(np.mean(f0 > 0))
 

@@ -19,7 +19,12 @@ import soundfile
 
 from vocalis.protocol import LANGUAGES
 from vocalis.worker.engines import qwen
-from vocalis.worker.engines.base import JobCancelled, SynthesisError, SynthesisRequest
+from vocalis.worker.engines.base import (
+    JobCancelled,
+    SynthesisError,
+    SynthesisRequest,
+    synthesize_whole,
+)
 from vocalis.worker.engines.qwen import (
     CJK_CHUNK_CHARS,
     LATIN_CHUNK_CHARS,
@@ -31,6 +36,7 @@ from vocalis.worker.engines.qwen import (
     generation_kwargs,
     max_new_tokens_for,
     plan_chunks,
+    plan_segments,
     prompt_cache_key,
     qwen_language,
     to_mono_float32,
@@ -233,17 +239,25 @@ def test_clone_runs_every_chunk_and_reports_progress(reference: Path) -> None:
     def progress(fraction: float) -> None:
         fractions.append(fraction)
 
-    audio = _engine(model).synthesize(_clone(reference, LONG_TEXT), progress)
+    segments = list(_engine(model).synthesize(_clone(reference, LONG_TEXT), progress))
 
-    chunks = plan_chunks(LONG_TEXT, "English")
+    chunks = plan_segments(LONG_TEXT, "English")
+    assert len(chunks[0]) <= qwen.LATIN_LEAD_CHARS < len(plan_chunks(LONG_TEXT, "English")[0])
     clones = model.of("clone")
     assert [call["text"] for call in clones] == chunks
     assert all(call["language"] == "english" for call in clones)
     assert all(call["max_new_tokens"] == max_new_tokens_for(call["text"], {}) for call in clones)
-    assert fractions == [0.0] + [(i + 1) / len(chunks) for i in range(len(chunks))]
+    total = sum(len(c) for c in chunks)
+    done = [sum(len(c) for c in chunks[: i + 1]) for i in range(len(chunks))]
+    assert fractions == [0.0] + [d / total for d in done]
+    # One segment per chunk; joined, they are exactly the crossfaded whole.
     fade = SAMPLE_RATE * qwen.DEFAULT_CROSSFADE_MS // 1000
+    assert len(segments) == len(chunks)
+    audio = np.concatenate(segments)
     assert audio.dtype == np.float32 and audio.ndim == 1
     assert audio.size == sum(100 * len(c) for c in chunks) - fade * (len(chunks) - 1)
+    outputs = [_tone(100 * len(c)) for c in chunks]
+    np.testing.assert_array_equal(audio, crossfade_join(outputs, fade))
 
     (prompt,) = model.of("prompt")
     assert prompt["ref_text"] == "Words spoken in the reference."
@@ -258,38 +272,39 @@ def test_clone_prompt_is_cached_per_reference_and_transcript(
 ) -> None:
     model = StandInQwen()
     engine = _engine(model)
-    engine.synthesize(_clone(reference, "One."), lambda _: None)
-    engine.synthesize(_clone(reference, "Two."), lambda _: None)
+    synthesize_whole(engine, _clone(reference, "One."), lambda _: None)
+    synthesize_whole(engine, _clone(reference, "Two."), lambda _: None)
     assert len(model.of("prompt")) == 1
 
     copy = tmp_path / "same-bytes.flac"
     copy.write_bytes(reference.read_bytes())
-    engine.synthesize(_clone(copy, "Three."), lambda _: None)  # same content, other path: hit
+    # Same content, another path: a hit.
+    synthesize_whole(engine, _clone(copy, "Three."), lambda _: None)
     assert len(model.of("prompt")) == 1
 
-    engine.synthesize(_clone(reference, "Four.", ref_text="Other words."), lambda _: None)
+    synthesize_whole(engine, _clone(reference, "Four.", ref_text="Other words."), lambda _: None)
     assert len(model.of("prompt")) == 2
     assert model.of("clone")[-1]["voice_clone_prompt"] != model.of("clone")[0]["voice_clone_prompt"]
 
 
 def test_clone_without_transcript_uses_speaker_embedding_only(reference: Path) -> None:
     model = StandInQwen()
-    _engine(model).synthesize(_clone(reference, "Hello.", ref_text="  "), lambda _: None)
+    synthesize_whole(_engine(model), _clone(reference, "Hello.", ref_text="  "), lambda _: None)
     (prompt,) = model.of("prompt")
     assert prompt["ref_text"] is None and prompt["x_vector_only_mode"] is True
 
 
 def test_cancellation_between_chunks_stops_generation(reference: Path) -> None:
     model = StandInQwen()
-    chunks = plan_chunks(LONG_TEXT, "English")
+    chunks = plan_segments(LONG_TEXT, "English")
     assert len(chunks) >= 3
 
     def progress(fraction: float) -> None:
-        if fraction >= 1 / len(chunks):
+        if fraction > 0:
             raise JobCancelled
 
     with pytest.raises(JobCancelled):
-        _engine(model).synthesize(_clone(reference, LONG_TEXT), progress)
+        synthesize_whole(_engine(model), _clone(reference, LONG_TEXT), progress)
     assert len(model.of("clone")) == 1
 
 
@@ -300,7 +315,7 @@ def test_cancelled_before_start_touches_no_model(reference: Path) -> None:
         raise JobCancelled
 
     with pytest.raises(JobCancelled):
-        _engine(model).synthesize(_clone(reference, "Hello."), progress)
+        synthesize_whole(_engine(model), _clone(reference, "Hello."), progress)
     assert model.calls == []
 
 
@@ -308,17 +323,17 @@ def test_seed_is_applied_per_chunk(reference: Path) -> None:
     seeds: list[int] = []
     model = StandInQwen()
     engine = _engine(model, seeder=seeds.append)
-    engine.synthesize(_clone(reference, LONG_TEXT, seed=7), lambda _: None)
-    assert seeds == [7 + i for i in range(len(plan_chunks(LONG_TEXT, "English")))]
+    synthesize_whole(engine, _clone(reference, LONG_TEXT, seed=7), lambda _: None)
+    assert seeds == [7 + i for i in range(len(plan_segments(LONG_TEXT, "English")))]
     seeds.clear()
-    engine.synthesize(_clone(reference, "Hello."), lambda _: None)
+    synthesize_whole(engine, _clone(reference, "Hello."), lambda _: None)
     assert seeds == []
 
 
 def test_options_reach_the_model(reference: Path) -> None:
     model = StandInQwen()
     request = _clone(reference, "Hello.", max_new_tokens=77, temperature=0.5, language="Auto")
-    _engine(model).synthesize(request, lambda _: None)
+    synthesize_whole(_engine(model), request, lambda _: None)
     (call,) = model.of("clone")
     assert (call["max_new_tokens"], call["temperature"], call["language"]) == (77, 0.5, "auto")
 
@@ -338,7 +353,7 @@ def test_design_loads_its_model_lazily_once(monkeypatch: pytest.MonkeyPatch) -> 
         kind="design", text="Guten Tag. Wie geht es?", language="German", instruct=" A deep voice "
     )
     for _ in range(2):
-        audio = engine.synthesize(request, lambda _: None)
+        audio = synthesize_whole(engine, request, lambda _: None)
         assert audio.size > 0
     assert loaded == ["some/VoiceDesign"]
     calls = designer.of("design")
@@ -360,7 +375,7 @@ def test_bad_clone_requests_are_user_errors(
     base = _clone(reference, "Hello.")
     request = SynthesisRequest(**{**base.__dict__, **change})
     with pytest.raises(SynthesisError, match=message):
-        _engine(StandInQwen()).synthesize(request, lambda _: None)
+        synthesize_whole(_engine(StandInQwen()), request, lambda _: None)
 
 
 def test_undecodable_reference_is_a_user_error(tmp_path: Path) -> None:
@@ -368,7 +383,7 @@ def test_undecodable_reference_is_a_user_error(tmp_path: Path) -> None:
     bad.write_bytes(b"not audio at all" * 64)
     model = StandInQwen()
     with pytest.raises(SynthesisError, match="could not be decoded"):
-        _engine(model).synthesize(_clone(bad, "Hello."), lambda _: None)
+        synthesize_whole(_engine(model), _clone(bad, "Hello."), lambda _: None)
     assert model.calls == []
 
 

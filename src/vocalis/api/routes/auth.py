@@ -16,17 +16,12 @@ from vocalis.api.accounts import (
 )
 from vocalis.api.body import read_model
 from vocalis.api.config import Settings
-from vocalis.api.deps import CurrentUser, SessionDep, SettingsDep
+from vocalis.api.deps import CurrentUser, JwtSecretDep, SessionDep, SettingsDep
 from vocalis.api.errors import BadRequest
 from vocalis.api.schemas import AuthSession, AuthUserOut, Credentials, RefreshGrant
 from vocalis.api.security import ACCESS_COOKIE
 
 router = APIRouter(prefix="/auth/v1", tags=["auth"])
-
-
-def _secret(request: Request) -> str:
-    secret: str = request.app.state.jwt_secret
-    return secret
 
 
 def _set_access_cookie(response: Response, auth: AuthSession, settings: Settings) -> None:
@@ -45,12 +40,16 @@ def _set_access_cookie(response: Response, auth: AuthSession, settings: Settings
 
 @router.post("/signup")
 async def signup(
-    request: Request, response: Response, session: SessionDep, settings: SettingsDep
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    secret: JwtSecretDep,
 ) -> AuthSession:
     """Create an account with email and password, and sign in."""
     body = await read_model(request, Credentials)
     user = await create_user(session, body.email, body.password)
-    auth = await issue_session(session, user, secret=_secret(request), settings=settings)
+    auth = await issue_session(session, user, secret=secret, settings=settings)
     _set_access_cookie(response, auth, settings)
     return auth
 
@@ -61,18 +60,17 @@ async def token(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
+    secret: JwtSecretDep,
     grant_type: str | None = None,
 ) -> AuthSession:
     """Sign in (grant_type=password) or rotate a refresh token (grant_type=refresh_token)."""
     if grant_type == "password":
         credentials = await read_model(request, Credentials)
         user = await authenticate(session, credentials.email, credentials.password)
-        auth = await issue_session(session, user, secret=_secret(request), settings=settings)
+        auth = await issue_session(session, user, secret=secret, settings=settings)
     elif grant_type == "refresh_token":
         grant = await read_model(request, RefreshGrant)
-        auth = await refresh_session(
-            session, grant.refresh_token, secret=_secret(request), settings=settings
-        )
+        auth = await refresh_session(session, grant.refresh_token, secret=secret, settings=settings)
     else:
         raise BadRequest("Unsupported grant_type: use password or refresh_token.")
     _set_access_cookie(response, auth, settings)

@@ -7,21 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from vocalis.api.body import read_json_object
-from vocalis.api.deps import (
-    ProvisionedUser,
-    SessionDep,
-    SettingsDep,
-    TasksDep,
-)
+from vocalis.api.deps import EnrolmentDep, ProvisionedUser, SettingsDep, TasksDep
 from vocalis.api.designs import start_preview, validate_design
 from vocalis.api.errors import BadRequest
 from vocalis.api.models import VoiceSource
 from vocalis.api.uploads import file_field, read_form, text_field
-from vocalis.api.voices import (
-    VoiceFields,
-    create_voice_from_upload,
-    validate_voice_fields,
-)
+from vocalis.api.voices import VoiceFields, validate_voice_fields
 
 router = APIRouter(prefix="/api/voices/design", tags=["design"])
 
@@ -34,7 +25,7 @@ async def preview(request: Request, user: ProvisionedUser, tasks: TasksDep) -> d
 
 @router.post("")
 async def save(
-    request: Request, user: ProvisionedUser, session: SessionDep, settings: SettingsDep
+    request: Request, user: ProvisionedUser, enrolment: EnrolmentDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Save a chosen preview (multipart: name, text, language, instruct, audio) as a voice."""
     async with read_form(request, settings.max_upload_bytes) as form:
@@ -46,9 +37,7 @@ async def save(
         audio = file_field(form, "audio")
         if audio is None:
             raise BadRequest("Please attach the chosen preview as `audio`.")
-        voice = await create_voice_from_upload(
-            request, session, settings, user.id, fields, audio, source=VoiceSource.DESIGNED
-        )
+        voice = await enrolment.from_upload(user.id, fields, audio, source=VoiceSource.DESIGNED)
     return {
         "id": voice.id,
         "name": voice.name,

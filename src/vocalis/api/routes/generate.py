@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from vocalis.api.body import read_json_object
 from vocalis.api.deps import ProvisionedUser, SessionDep, TasksDep
-from vocalis.api.generations import start_generation
+from vocalis.api.generations import parse_generate, start_generation
+from vocalis.api.schemas import GenerateStarted
 
 router = APIRouter(prefix="/api", tags=["generate"])
 
@@ -16,7 +15,7 @@ router = APIRouter(prefix="/api", tags=["generate"])
 @router.post("/generate")
 async def generate(
     request: Request, user: ProvisionedUser, session: SessionDep, tasks: TasksDep
-) -> dict[str, Any]:
+) -> GenerateStarted:
     """Start speaking `text` in a voice; poll the returned task for the audio."""
-    body = await read_json_object(request)
-    return await start_generation(session, tasks, user.id, body)
+    body = parse_generate(await read_json_object(request))
+    return await start_generation(session, tasks, user, body)

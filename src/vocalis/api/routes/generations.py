@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
 
-from vocalis.api.deps import CurrentUser, SessionDep, SettingsDep, TasksDep, get_owned, get_storage
+from vocalis.api.deps import (
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+    TasksDep,
+    get_owned,
+    parse_id,
+)
 from vocalis.api.errors import NotFound
-from vocalis.api.generations import delete_generation, list_generations, regenerate_link
-from vocalis.api.listing import pagination
+from vocalis.api.generations import history_query, regenerate_link
+from vocalis.api.listing import paginate
 from vocalis.api.models import Generation
-from vocalis.api.views import generation_json
+from vocalis.api.schemas import GenerationOut, GenerationPage
 
 router = APIRouter(prefix="/api/generations", tags=["generations"])
 
@@ -27,42 +35,35 @@ async def generations(
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
     search: Annotated[str | None, Query(max_length=200)] = None,
     status: StatusFilter | None = None,
-) -> dict[str, Any]:
+) -> GenerationPage:
     """The user's generation history, newest first."""
-    rows, total = await list_generations(
-        session, user.id, page=page, per_page=per_page, search=search, status=status
-    )
-    return {
-        "generations": [generation_json(g) for g in rows],
-        "pagination": pagination(page, per_page, total),
-    }
+    query = history_query(user.id, search, status)
+    rows, pages = await paginate(session, query, page=page, per_page=per_page)
+    return GenerationPage(generations=[GenerationOut.of(g) for g in rows], pagination=pages)
 
 
 @router.get("/{generation_id}/audio")
 async def audio(
     generation_id: str,
-    request: Request,
     user: CurrentUser,
     session: SessionDep,
+    storage: StorageDep,
     settings: SettingsDep,
 ) -> RedirectResponse:
     """Redirect to a short-lived signed URL of the generated audio."""
     generation = await get_owned(session, Generation, generation_id, user)
     if generation.status != "completed" or not generation.audio_object_key:
         raise NotFound("Generation audio not available.")
-    url = await get_storage(request).signed_url(
+    url = await storage.signed_url(
         generation.audio_object_key, expires_in=settings.signed_url_seconds
     )
     return RedirectResponse(url, status_code=302)
 
 
 @router.delete("/{generation_id}")
-async def delete(
-    generation_id: str, user: CurrentUser, session: SessionDep, tasks: TasksDep
-) -> dict[str, bool]:
-    """Delete a generation and its audio."""
-    generation = await get_owned(session, Generation, generation_id, user)
-    await delete_generation(session, tasks, generation)
+async def delete(generation_id: str, user: CurrentUser, tasks: TasksDep) -> dict[str, bool]:
+    """Delete a generation and its audio (cancelling its task if it is still running)."""
+    await tasks.delete_generation(parse_id(generation_id), user.id)
     return {"ok": True}
 
 

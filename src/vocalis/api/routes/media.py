@@ -11,9 +11,9 @@ import time
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from vocalis.api.deps import SettingsDep
+from vocalis.api.deps import SettingsDep, StorageDep
 from vocalis.api.errors import AppError, Forbidden, NotFound, PayloadTooLarge
-from vocalis.api.storage import ObjectTooLarge, content_type_for
+from vocalis.api.storage import ObjectTooLarge, Storage, content_type_for
 from vocalis.api.storage_local import LocalStorage
 
 router = APIRouter(prefix="/api/storage", tags=["media"])
@@ -27,8 +27,7 @@ class RangeNotSatisfiable(AppError):
     status_code = 416
 
 
-def _local_storage(request: Request) -> LocalStorage:
-    storage = request.app.state.storage
+def _local(storage: Storage) -> LocalStorage:
     if not isinstance(storage, LocalStorage):
         raise NotFound()
     return storage
@@ -76,12 +75,13 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 async def download(
     key: str,
     request: Request,
+    stored: StorageDep,
     expires: str | None = None,
     method: str | None = None,
     sig: str | None = None,
 ) -> Response:
     """Serve a stored object to the holder of a signed URL; Range requests get 206."""
-    storage = _local_storage(request)
+    storage = _local(stored)
     _check_signature(storage, "GET", key, expires, method, sig)
     size = await storage.size(key)
     byte_range = parse_range(request.headers.get("range"), size)
@@ -111,13 +111,14 @@ async def download(
 async def upload(
     key: str,
     request: Request,
+    stored: StorageDep,
     settings: SettingsDep,
     expires: str | None = None,
     method: str | None = None,
     sig: str | None = None,
 ) -> dict[str, object]:
     """Receive a direct upload to a signed PUT URL, streamed to storage (size-capped)."""
-    storage = _local_storage(request)
+    storage = _local(stored)
     _check_signature(storage, "PUT", key, expires, method, sig)
     limit = settings.max_upload_bytes
     too_large = f"The upload is too large; the limit is {limit // (1024 * 1024)} MB."

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
+from vocalis.api.deps import WorkerDep
 from vocalis.protocol import DEFAULT_LANGUAGE, LANGUAGES
 
 router = APIRouter(prefix="/api", tags=["meta"])
@@ -18,10 +19,9 @@ async def health() -> dict[str, bool]:
 
 
 @router.get("/languages")
-async def languages(request: Request) -> dict[str, Any]:
+async def languages(worker: WorkerDep) -> dict[str, Any]:
     """Supported languages and the synthesis engine behind them."""
-    worker = getattr(request.app.state, "worker", None)
-    provider = await worker.engine_name() if worker is not None else None
+    provider = await worker.engine_name()
     return {
         "languages": list(LANGUAGES),
         "default": DEFAULT_LANGUAGE,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
 
-from vocalis.api.deps import CurrentUser, SettingsDep, TasksDep, get_storage, parse_id
+from vocalis.api.deps import CurrentUser, SettingsDep, StorageDep, TasksDep, parse_id
 from vocalis.api.errors import NotFound
-from vocalis.api.task_feed import list_tasks
-from vocalis.api.task_rows import load_task, result_key
-from vocalis.api.views import task_json
+from vocalis.api.models import TaskStatus
+from vocalis.api.schemas import ModelResponse, TaskFeed, TaskOut
+from vocalis.api.tasks import store
+from vocalis.api.tasks.results import result_key
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
@@ -24,18 +25,18 @@ async def feed(
     type: Literal["generate", "design_preview"] | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     before: Annotated[str | None, Query(max_length=100)] = None,
-) -> dict[str, Any]:
+) -> TaskFeed:
     """The job feed: the user's tasks, newest first, paged by the `before` cursor."""
-    rows, next_before = await list_tasks(
+    rows, next_before = await store.feed(
         tasks.db, user.id, status=status, type_=type, limit=limit, before=before
     )
-    return {"tasks": [task_json(r) for r in rows], "next_before": next_before}
+    return TaskFeed(tasks=[TaskOut.of(r) for r in rows], next_before=next_before)
 
 
-@router.get("/{task_id}")
-async def poll(task_id: str, user: CurrentUser, tasks: TasksDep) -> dict[str, Any]:
+@router.get("/{task_id}", response_model=TaskOut)
+async def poll(task_id: str, user: CurrentUser, tasks: TasksDep) -> ModelResponse:
     """Poll a task: one job-status check that advances it (and stores the audio when done)."""
-    return task_json(await tasks.poll(parse_id(task_id), user.id))
+    return ModelResponse(TaskOut.of(await tasks.poll(parse_id(task_id), user.id)))
 
 
 @router.post("/{task_id}/cancel")
@@ -55,13 +56,11 @@ async def delete(task_id: str, user: CurrentUser, tasks: TasksDep) -> dict[str, 
 
 @router.get("/{task_id}/audio")
 async def audio(
-    task_id: str, request: Request, user: CurrentUser, tasks: TasksDep, settings: SettingsDep
+    task_id: str, user: CurrentUser, tasks: TasksDep, storage: StorageDep, settings: SettingsDep
 ) -> RedirectResponse:
     """Redirect to the audio a completed task produced (design previews)."""
-    task = await load_task(tasks.db, parse_id(task_id), user.id)
-    if task["status"] != "completed" or not task["result"]:
+    task = await store.load(tasks.db, parse_id(task_id), user.id)
+    if task.status is not TaskStatus.COMPLETED or not task.result:
         raise NotFound("Task audio not available.")
-    url = await get_storage(request).signed_url(
-        result_key(task), expires_in=settings.signed_url_seconds
-    )
+    url = await storage.signed_url(result_key(task), expires_in=settings.signed_url_seconds)
     return RedirectResponse(url, status_code=302)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
 
-from vocalis.api.deps import CurrentUser, SessionDep, SettingsDep, get_owned, get_storage
+from vocalis.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, get_owned
 from vocalis.api.errors import NotFound
-from vocalis.api.listing import pagination
+from vocalis.api.listing import paginate
 from vocalis.api.models import Voice
-from vocalis.api.views import voice_json
-from vocalis.api.voices import delete_voice, list_voices
+from vocalis.api.schemas import VoiceOut, VoicePage
+from vocalis.api.voices import delete_voice, voices_query
 
 router = APIRouter(prefix="/api/voices", tags=["voices"])
 
@@ -25,26 +25,26 @@ async def voices(
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
     search: Annotated[str | None, Query(max_length=200)] = None,
     source: Literal["uploaded", "designed"] | None = None,
-) -> dict[str, Any]:
+) -> VoicePage:
     """The signed-in user's voices, newest first."""
-    rows, total = await list_voices(
-        session, user.id, page=page, per_page=per_page, search=search, source=source
-    )
-    return {
-        "voices": [voice_json(v) for v in rows],
-        "pagination": pagination(page, per_page, total),
-    }
+    query = voices_query(user.id, search, source)
+    rows, pages = await paginate(session, query, page=page, per_page=per_page)
+    return VoicePage(voices=[VoiceOut.of(v) for v in rows], pagination=pages)
 
 
 @router.get("/{voice_id}/preview")
 async def preview(
-    voice_id: str, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    voice_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    storage: StorageDep,
+    settings: SettingsDep,
 ) -> RedirectResponse:
     """Redirect to a short-lived signed URL of the reference recording."""
     voice = await get_owned(session, Voice, voice_id, user)
     if not voice.reference_object_key:
         raise NotFound("Voice has no reference audio.")
-    url = await get_storage(request).signed_url(
+    url = await storage.signed_url(
         voice.reference_object_key, expires_in=settings.signed_url_seconds
     )
     return RedirectResponse(url, status_code=302)
@@ -52,9 +52,9 @@ async def preview(
 
 @router.delete("/{voice_id}")
 async def delete(
-    voice_id: str, request: Request, user: CurrentUser, session: SessionDep
+    voice_id: str, user: CurrentUser, session: SessionDep, storage: StorageDep
 ) -> dict[str, bool]:
     """Delete a voice and its reference audio; its generations stay, without a voice."""
     voice = await get_owned(session, Voice, voice_id, user)
-    await delete_voice(session, get_storage(request), voice)
+    await delete_voice(session, storage, voice)
     return {"ok": True}

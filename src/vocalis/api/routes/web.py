@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,13 @@ from starlette.responses import Response
 from vocalis.api.errors import NotFound
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
-CLIENT_ROUTES = ("clone", "design", "generate", "voices", "history", "tasks", "account", "signin")
+
+
+@cache
+def client_routes() -> frozenset[str]:
+    """The web app's pages: each module in web/pages/ is served at /{its name}. The router's
+    table (web/router.js) is held to the same folder by a unit test, so the two cannot drift."""
+    return frozenset(path.stem for path in (WEB_ROOT / "pages").glob("*.js"))
 
 
 class _Assets(StaticFiles):
@@ -44,6 +51,6 @@ async def home() -> FileResponse:
 
 @router.get("/{page}")
 async def client_route(page: str) -> FileResponse:
-    if page not in CLIENT_ROUTES:
+    if page not in client_routes():
         raise NotFound()
     return _index()

@@ -96,7 +96,7 @@ export async function upload(path, form, { onProgress, signal } = {}) {
       });
       xhr.upload.addEventListener("load", () => onProgress?.(1));
       xhr.addEventListener("load", () => {
-        let body = null;
+        let body;
         try {
           body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
         } catch {

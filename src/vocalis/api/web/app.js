@@ -1,9 +1,15 @@
 // Entry point: the navigation, the task dock, the router, and the few global behaviours.
+// The only module that does anything when imported: the others export functions, and the
+// ones that need timers or browser events export a start function that is called here.
 
 import { mountDock } from "./dock.js";
+import { clearDrafts } from "./drafts.js";
 import { currentPath, navigate, reload, startRouter } from "./router.js";
-import { isSignedIn, onSessionChange } from "./session.js";
-import { activeTasks, resync, subscribe } from "./tasks.js";
+import { isSignedIn, onSessionChange, startSession } from "./session.js";
+import { activeTasks, resync, startTasks, subscribe } from "./tasks.js";
+
+startSession();
+startTasks(); // before the handler below: the store resets before the page changes
 
 const nav = document.getElementById("nav");
 const signInLink = document.getElementById("nav-signin");
@@ -30,6 +36,7 @@ document.addEventListener("play", (event) => {
 }, true);
 
 onSessionChange((session, previous, reason) => {
+  if (reason === "signout") clearDrafts(); // the next person at this browser sees none
   updateChrome();
   if (!session) {
     if (currentPath() !== "/signin") {

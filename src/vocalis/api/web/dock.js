@@ -31,7 +31,7 @@ export function mountDock(root) {
       .slice(0, MAX_ROWS);
   }
 
-  function row(task) {
+  function row() {
     const progress = taskProgress({ compact: true });
     const title = h("p", { class: "dock-title" });
     const summary = h("p", { class: "dock-summary" });
@@ -90,7 +90,7 @@ export function mountDock(root) {
     tasks.forEach((task, index) => {
       let r = rows.get(task.id);
       if (!r) {
-        r = row(task);
+        r = row();
         rows.set(task.id, r);
       }
       r.update(task);

@@ -1,7 +1,7 @@
 // Form drafts in localStorage, per signed-in user, so a refresh restores what you typed.
 // Signing out clears them: the next person at this browser does not see your text.
 
-import { currentUser, onSessionChange } from "./session.js";
+import { currentUser } from "./session.js";
 
 const PREFIX = "vocalis.draft.";
 
@@ -29,9 +29,9 @@ export function saveDraft(name, value) {
   }
 }
 
-onSessionChange((session, previous, reason) => {
-  if (reason !== "signout") return;
+/** Forget every saved draft (app.js calls this at sign-out). */
+export function clearDrafts() {
   for (const stored of Object.keys(localStorage)) {
     if (stored.startsWith(PREFIX)) localStorage.removeItem(stored);
   }
-});
+}

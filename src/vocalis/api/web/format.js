@@ -36,10 +36,11 @@ export function bytes(n) {
 const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
 
-export function when(iso) {
+/** How long ago, in words ("just now", "5 minutes ago"); past a week, the date. */
+export function when(iso, now = Date.now()) {
   if (!iso) return "";
   const date = new Date(iso);
-  const ago = (Date.now() - date.getTime()) / 1000;
+  const ago = (now - date.getTime()) / 1000;
   if (ago < 45) return "just now";
   if (ago < 3600) return relative.format(-Math.round(ago / 60), "minute");
   if (ago < 86400) return relative.format(-Math.round(ago / 3600), "hour");

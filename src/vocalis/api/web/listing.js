@@ -30,21 +30,40 @@ export function skeleton(rows = 3) {
     h("div", { class: "skeleton-line wide" }), h("div", { class: "skeleton-line" }), h("div", { class: "skeleton-line short" })));
 }
 
-/** Read and write list filters in the query string (replaceState: filters are not history). */
-export function urlState(defaults) {
-  const params = new URLSearchParams(location.search);
+/**
+ * List filters from a query string: each key of `defaults` (a string, or a number: a page,
+ * a whole number from 1 up), falling back to its default.
+ */
+export function readListState(search, defaults) {
+  const params = new URLSearchParams(search);
   const state = {};
   for (const [key, value] of Object.entries(defaults)) {
     const raw = params.get(key);
-    state[key] = raw === null ? value : typeof value === "number" ? Math.max(1, Number(raw) || value) : raw;
+    state[key] = raw === null ? value : typeof value === "number" ? wholeNumber(raw, value) : raw;
   }
+  return state;
+}
+
+function wholeNumber(raw, fallback) {
+  const n = Math.floor(Number(raw));
+  return Number.isFinite(n) && n >= 1 ? n : fallback;
+}
+
+/** The query string for list filters: only what differs from the defaults ("" when none). */
+export function listQuery(state, defaults) {
+  const out = new URLSearchParams();
+  for (const [key, value] of Object.entries(state)) if (value !== defaults[key] && value !== "") out.set(key, value);
+  const query = out.toString();
+  return query ? `?${query}` : "";
+}
+
+/** Read and write list filters in the query string (replaceState: filters are not history). */
+export function urlState(defaults) {
+  const state = readListState(location.search, defaults);
   return {
     state,
     save() {
-      const out = new URLSearchParams();
-      for (const [key, value] of Object.entries(state)) if (value !== defaults[key] && value !== "") out.set(key, value);
-      const query = out.toString();
-      replaceUrl(`${location.pathname}${query ? `?${query}` : ""}`);
+      replaceUrl(`${location.pathname}${listQuery(state, defaults)}`);
     },
   };
 }

@@ -1,10 +1,13 @@
 // A history.pushState router: same-origin links navigate without a reload, each path loads
 // its page module on demand, and pages get an AbortSignal that fires when you leave them.
+//
+// Every module in pages/ is a page, served at /{its name}: the server reads that folder to
+// know which paths are the app's (routes/web.py), and a unit test holds PAGES to it.
 
 import { isSignedIn } from "./session.js";
 import { h } from "./dom.js";
 
-const PAGES = {
+export const PAGES = {
   "/generate": () => import("./pages/generate.js"),
   "/clone": () => import("./pages/clone.js"),
   "/design": () => import("./pages/design.js"),
@@ -16,6 +19,28 @@ const PAGES = {
 };
 const PUBLIC = new Set(["/signin"]);
 const SERVER_PREFIXES = ["/api/", "/auth/", "/assets/"];
+
+/** "/voices/" -> "/voices"; "" -> "/". */
+export function normalPath(pathname) {
+  return pathname.replace(/\/+$/, "") || "/";
+}
+
+/**
+ * What to show at `path` (normalized) for a visitor who is or is not signed in; `here` is the
+ * path and query to come back to after signing in. Returns {redirect: url} or {load} (a page
+ * module loader, or null when there is no such page).
+ */
+export function routeFor(path, { signedIn, here }) {
+  if (path === "/") return { redirect: signedIn ? "/generate" : "/signin" };
+  const load = PAGES[path] ?? null;
+  if (load && !PUBLIC.has(path) && !signedIn) return { redirect: `/signin?next=${encodeURIComponent(here)}` };
+  return { load };
+}
+
+/** Whether a click on a link to `url` (a URL) is the router's to handle, not the server's. */
+export function isAppUrl(url, origin) {
+  return url.origin === origin && !SERVER_PREFIXES.some((prefix) => url.pathname.startsWith(prefix));
+}
 
 let main = null;
 let controller = null;
@@ -33,7 +58,7 @@ export function startRouter(root) {
 }
 
 export function currentPath() {
-  return location.pathname.replace(/\/+$/, "") || "/";
+  return normalPath(location.pathname);
 }
 
 export function navigate(url, { replace = false } = {}) {
@@ -66,8 +91,7 @@ function onClick(event) {
   if (!link || link.target || link.hasAttribute("download")) return;
   if (link.getAttribute("href").startsWith("#")) return; // in-page (the skip link)
   const url = new URL(link.href, location.href);
-  if (url.origin !== location.origin) return;
-  if (SERVER_PREFIXES.some((prefix) => url.pathname.startsWith(prefix))) return;
+  if (!isAppUrl(url, location.origin)) return;
   event.preventDefault();
   navigate(url.pathname + url.search + url.hash);
 }
@@ -98,11 +122,8 @@ async function render({ initial = false } = {}) {
   controller?.abort();
   controller = new AbortController();
   const path = currentPath();
-  if (path === "/") return navigate(isSignedIn() ? "/generate" : "/signin", { replace: true });
-  const load = PAGES[path];
-  if (load && !PUBLIC.has(path) && !isSignedIn()) {
-    return navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
-  }
+  const { redirect, load } = routeFor(path, { signedIn: isSignedIn(), here: location.pathname + location.search });
+  if (redirect) return navigate(redirect, { replace: true });
   let page;
   try {
     page = load ? await load() : notFound;

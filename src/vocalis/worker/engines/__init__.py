@@ -12,6 +12,8 @@ from vocalis.worker.engines.base import Engine
 ENGINES: dict[str, str] = {
     "local": "vocalis.worker.engines.local:LocalEngine",
     "qwen": "vocalis.worker.engines.qwen:QwenEngine",
+    # Deterministic tones in microseconds, for tests and benchmarks of the job machinery.
+    "tone": "vocalis.worker.engines.tone:ToneEngine",
 }
 
 

@@ -1,8 +1,13 @@
-"""The engine plug point: one method, `synthesize`, shared by every TTS engine."""
+"""The engine plug point: one method, `synthesize`, shared by every TTS engine.
+
+An engine hands its audio over segment by segment (a sentence chunk each, already mastered and
+joined exactly as it will sound), so the worker can serve the first sentence while the rest
+renders; the result is the segments concatenated, sample for sample.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -40,5 +45,18 @@ class Engine(Protocol):
     sample_rate: int
     languages: tuple[str, ...]
 
-    def synthesize(self, request: SynthesisRequest, progress: Progress) -> np.ndarray:
-        """Return mono float32 audio in [-1, 1] at `sample_rate`, calling `progress` per chunk."""
+    def synthesize(self, request: SynthesisRequest, progress: Progress) -> Iterator[np.ndarray]:
+        """Yield mono float32 audio in [-1, 1] at `sample_rate`, one finished segment at a time.
+
+        Nothing yielded may change later: seams (pauses, crossfades) and loudness are decided
+        per segment. `progress(fraction)` is called after each chunk, fraction being the share
+        of the text's characters done; it raises JobCancelled once the job is cancelled.
+        """
+
+
+def synthesize_whole(engine: Engine, request: SynthesisRequest, progress: Progress) -> np.ndarray:
+    """Every segment joined: the whole audio, for callers that do not stream."""
+    import numpy as np
+
+    segments = list(engine.synthesize(request, progress))
+    return np.concatenate(segments) if segments else np.zeros(0, dtype=np.float32)

@@ -147,7 +147,7 @@ class _JanomeTagger:
     def __init__(self) -> None:
         from janome.tokenizer import Tokenizer
 
-        self._tokenizer = Tokenizer()
+        self._tokenizer: Any = Tokenizer()  # yields Token objects unless asked for strings
 
     def __call__(self, text: str) -> list[_Word]:
         words = []

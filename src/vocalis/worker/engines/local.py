@@ -5,8 +5,9 @@ base (bases.py: `espeak`, or `kokoro` where it speaks the language), build a tar
 the reference's cached analysis, or from the description's keywords), choose the base's own
 voice nearest to it - for Kokoro and a reference, a style fitted once per voice (style_fit.py) -
 then for each sentence chunk: base speech -> WORLD analysis -> F0 map, formant warp, long-term
-EQ, breathiness -> resynthesis. The chunks are joined with short pauses, loudness-matched and
-peak-limited.
+EQ, breathiness -> resynthesis. The chunks are handed over one by one as segments, each
+loudness-matched, peak-limited and followed by a short pause, so the first sentence can play
+while the rest renders.
 
 What it reproduces is the *kind* of voice - pitch, register, brightness, breathiness,
 loudness, pace - not the speaker's identity; espeak's phonetics remain robotic, Kokoro's
@@ -18,6 +19,7 @@ Output is 22 050 Hz, espeak-ng's native rate and the matcher's analysis grid.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +31,11 @@ from vocalis.worker.engines.analysis import SAMPLE_RATE, VoiceProfile
 from vocalis.worker.engines.base import Progress, SynthesisError, SynthesisRequest
 from vocalis.worker.engines.bases import Base, EspeakBase, Speaker, choose_base
 from vocalis.worker.engines.kokoro_voices import KokoroVoices
-from vocalis.worker.engines.mastering import SENTENCE_PAUSE_S, join, master
+from vocalis.worker.engines.mastering import SENTENCE_PAUSE_S, finish_chunk, master, pause
 from vocalis.worker.engines.pace import pace_ratio
 from vocalis.worker.engines.profile_cache import ProfileCache, cache_key
 from vocalis.worker.engines.reference import ReferenceVoice, analyse, decode
-from vocalis.worker.engines.text import detect_language, split_sentences
+from vocalis.worker.engines.text import detect_language, split_sentences, with_short_lead
 from vocalis.worker.engines.voice_design import design, design_target
 from vocalis.worker.engines.voice_match import VoiceTarget, clone_target, transform
 
@@ -46,6 +48,9 @@ FEMALE_SOURCE_HZ = 165.0
 # for natural sentence intonation. CJK scripts carry about three times more per character.
 LATIN_CHUNK_CHARS = 240
 CJK_CHUNK_CHARS = 80
+# The first chunk is what a listener waits for: about a sentence, well under a second of compute.
+LATIN_LEAD_CHARS = 80
+CJK_LEAD_CHARS = 30
 _CJK = frozenset({"Chinese", "Japanese", "Korean"})
 # Of a job's progress bar, the share taken by fitting a new voice's style (the rest: speaking).
 FIT_SHARE = 0.6
@@ -100,8 +105,12 @@ class LocalEngine:
     def base(self, name: str) -> Base:
         return self.kokoro.base if name == "kokoro" else self.espeak
 
-    def synthesize(self, request: SynthesisRequest, progress: Progress) -> np.ndarray:
-        """Speak request.text in the requested voice; progress is reported after each chunk."""
+    def synthesize(self, request: SynthesisRequest, progress: Progress) -> Iterator[np.ndarray]:
+        """Speak request.text in the requested voice, one segment per sentence chunk.
+
+        Each segment is mastered on its own (loudness, peaks) and followed by the pause before
+        the next, so segments never change once handed over; progress follows each chunk.
+        """
         language = resolve_language(request.language, request.text)
         requested = request.options.get("base")
         base = self.base(choose_base(requested, language, self.available_bases))
@@ -111,20 +120,29 @@ class LocalEngine:
             plan, start = self._design_plan(request, language, base), 0.0
         else:
             raise SynthesisError(f"The local engine cannot run {request.kind!r} jobs.")
-        limit = CJK_CHUNK_CHARS if language in _CJK else LATIN_CHUNK_CHARS
-        chunks = split_sentences(request.text, limit)
+        cjk = language in _CJK
+        chunks = with_short_lead(
+            split_sentences(request.text, CJK_CHUNK_CHARS if cjk else LATIN_CHUNK_CHARS),
+            CJK_LEAD_CHARS if cjk else LATIN_LEAD_CHARS,
+        )
         if not chunks:
             raise SynthesisError("There is no text to speak.")
         progress(start)  # a cancel that arrived during the reference analysis stops here
-        spoken = []
-        for done, chunk in enumerate(chunks, start=1):
-            audio = plan.speaker.speak(chunk)
-            spoken.append(transform(audio, plan.source, plan.target))
-            progress(start + (1 - start) * done / len(chunks))  # raises JobCancelled
-        joined = join(spoken, SENTENCE_PAUSE_S / plan.pace)
-        if len(joined) == 0:
+        total = sum(len(chunk) for chunk in chunks)
+        done, produced = 0, False
+        for index, chunk in enumerate(chunks):
+            spoken_chunk = transform(plan.speaker.speak(chunk), plan.source, plan.target)
+            audio = finish_chunk(spoken_chunk)
+            done += len(chunk)
+            if len(audio):
+                segment = master(audio, plan.target.loudness_lufs)
+                if index + 1 < len(chunks):
+                    segment = np.concatenate([segment, pause(SENTENCE_PAUSE_S / plan.pace)])
+                produced = True
+                yield segment
+            progress(start + (1 - start) * done / total)  # raises JobCancelled between chunks
+        if not produced:
             raise SynthesisError("The text holds nothing the local engine can pronounce.")
-        return master(joined, plan.target.loudness_lufs)
 
     def reference_voice(self, path: Path, transcript: str) -> ReferenceVoice:
         """The (cached) analysis of a reference recording."""

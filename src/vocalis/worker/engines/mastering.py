@@ -1,12 +1,14 @@
-"""Finishing the output: join the chunks with pauses, match loudness, limit peaks."""
+"""Finishing the output: trim and fade each chunk, match loudness, limit peaks, pause between.
+
+Everything here works on one chunk at a time, so the engine can hand each sentence over as a
+finished segment: `finish_chunk` + `master` + `pause` give a segment, and joining segments
+never changes a sample of them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from vocalis.worker.engines.analysis import SAMPLE_RATE, loudness
 
@@ -19,7 +21,6 @@ SENTENCE_PAUSE_S = 0.28
 _FADE_S = 0.01
 _TRIM_THRESHOLD = 10 ** (-50 / 20)
 _EDGE_S = 0.03  # kept around detected speech so soft onsets and releases survive trimming
-_LIMITER_WINDOW_S = 0.005
 
 
 def trim(audio: F64) -> F64:
@@ -31,24 +32,21 @@ def trim(audio: F64) -> F64:
     return audio[max(loud[0] - edge, 0) : loud[-1] + edge + 1]
 
 
-def join(chunks: Sequence[F64], pause_s: float = SENTENCE_PAUSE_S) -> F64:
-    """Concatenate trimmed chunks with short fades and a pause between them."""
+def finish_chunk(chunk: F64) -> F64:
+    """A chunk trimmed of silence, with short fades so its edges never click against a pause."""
+    chunk = trim(chunk)
     fade = int(_FADE_S * SAMPLE_RATE)
-    ramp = np.linspace(0.0, 1.0, fade)
-    gap = np.zeros(int(pause_s * SAMPLE_RATE))
-    pieces: list[F64] = []
-    for chunk in chunks:
-        chunk = trim(chunk)
-        if len(chunk) == 0:
-            continue
-        if len(chunk) > 2 * fade:  # fades keep chunk edges from clicking against the silence
-            chunk = chunk.copy()
-            chunk[:fade] *= ramp
-            chunk[-fade:] *= ramp[::-1]
-        if pieces:
-            pieces.append(gap)
-        pieces.append(chunk)
-    return np.concatenate(pieces) if pieces else np.zeros(0)
+    if len(chunk) > 2 * fade:
+        ramp = np.linspace(0.0, 1.0, fade)
+        chunk = chunk.copy()
+        chunk[:fade] *= ramp
+        chunk[-fade:] *= ramp[::-1]
+    return chunk
+
+
+def pause(pause_s: float = SENTENCE_PAUSE_S) -> F32:
+    """The silence between two sentences."""
+    return np.zeros(int(pause_s * SAMPLE_RATE), dtype=np.float32)
 
 
 def master(audio: F64, target_lufs: float) -> F32:
@@ -69,12 +67,7 @@ def master(audio: F64, target_lufs: float) -> F32:
 
 
 def limit(audio: F64, ceiling: float = CEILING) -> F64:
-    """A look-ahead peak limiter: gain dips smoothly around each peak so none exceeds ceiling."""
-    peak = np.abs(audio)
-    if peak.max() <= ceiling:
-        return audio
-    needed = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
-    width = max(int(_LIMITER_WINDOW_S * SAMPLE_RATE), 1)
-    # The minimum over +-width, averaged over width, never exceeds `needed` at any sample.
-    gain = uniform_filter1d(minimum_filter1d(needed, 2 * width + 1), width)
-    return audio * gain
+    """A look-ahead peak limiter at the engine's rate (see vocalis.worker.loudness.limit)."""
+    from vocalis.worker.loudness import limit as look_ahead_limit
+
+    return look_ahead_limit(audio, ceiling, SAMPLE_RATE)

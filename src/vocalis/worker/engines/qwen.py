@@ -13,7 +13,7 @@ import math
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ import numpy as np
 
 from vocalis.protocol import LANGUAGES
 from vocalis.worker.engines.base import Progress, SynthesisError, SynthesisRequest
-from vocalis.worker.engines.text import detect_language, split_sentences
+from vocalis.worker.engines.crossfade import Crossfade
+from vocalis.worker.engines.text import detect_language, split_sentences, with_short_lead
 
 SAMPLE_RATE = 24_000
 BASE_MODEL = "Qwen/Qwen3-TTS-12Hz-1.7B-Base"  # or "Qwen/Qwen3-TTS-12Hz-0.6B-Base"
@@ -34,6 +35,9 @@ TOKENS_PER_SECOND = 12.5
 # of roughly 15-25 s of speech. CJK scripts carry about three times more speech per character.
 LATIN_CHUNK_CHARS = 220
 CJK_CHUNK_CHARS = 75
+# The first chunk is cut to about a sentence: it is what a listener waits for before any audio.
+LATIN_LEAD_CHARS = 80
+CJK_LEAD_CHARS = 30
 _CJK_LANGUAGES = frozenset({"Chinese", "Japanese", "Korean"})
 # Token budget for a chunk: a slow speaker's duration, times a safety margin, plus a floor so a
 # one-word chunk still has room for its breath. A runaway generation stops at the budget instead
@@ -66,12 +70,22 @@ def qwen_language(language: str) -> str:
 
 def plan_chunks(text: str, language: str) -> list[str]:
     """Cut text into sentence-aligned chunks sized for the script the text is written in."""
-    spoken = language if language != "Auto" else detect_language(text)
-    limit = CJK_CHUNK_CHARS if spoken in _CJK_LANGUAGES else LATIN_CHUNK_CHARS
+    limit = CJK_CHUNK_CHARS if _is_cjk(text, language) else LATIN_CHUNK_CHARS
     chunks = split_sentences(text, limit)
     if not chunks:
         raise SynthesisError("There is no text to speak")
     return chunks
+
+
+def plan_segments(text: str, language: str) -> list[str]:
+    """The chunks, the first cut down to about a sentence so the first audio comes soon."""
+    lead = CJK_LEAD_CHARS if _is_cjk(text, language) else LATIN_LEAD_CHARS
+    return with_short_lead(plan_chunks(text, language), lead)
+
+
+def _is_cjk(text: str, language: str) -> bool:
+    spoken = language if language != "Auto" else detect_language(text)
+    return spoken in _CJK_LANGUAGES
 
 
 def estimate_seconds(chunk: str) -> float:
@@ -303,25 +317,32 @@ class QwenEngine:
         self._model = model if model is not None else load_qwen_model(model_id, revision, device)
         self._design_model = design_model
 
-    def synthesize(self, request: SynthesisRequest, progress: Progress) -> np.ndarray:
-        chunks = plan_chunks(request.text, request.language)
+    def synthesize(self, request: SynthesisRequest, progress: Progress) -> Iterator[np.ndarray]:
+        """One segment per chunk; each seam's crossfade goes out with the later segment, so the
+        segments joined are exactly `crossfade_join` of the chunks."""
+        chunks = plan_segments(request.text, request.language)
         language = qwen_language(request.language)
         seed = seed_option(request.options)
         progress(0.0)  # a job cancelled while queued stops before touching the GPU
         generate = self._generator(request, language)
-        parts: list[np.ndarray] = []
+        seams = Crossfade(self._fade)
+        total, done, produced = sum(len(chunk) for chunk in chunks), 0, 0
         for index, chunk in enumerate(chunks):
             kwargs = generation_kwargs(chunk, request.options)
             with self._lock:
                 if seed is not None:
                     self._seeder(seed + index)  # per-chunk seeds: same text, same audio
                 wavs, sample_rate = generate(chunk, kwargs)
-            parts.append(to_mono_float32(wavs[0], int(sample_rate)))
-            progress((index + 1) / len(chunks))
-        audio = crossfade_join(parts, self._fade)
-        if audio.size == 0:
+            segment = seams.add(to_mono_float32(wavs[0], int(sample_rate)))
+            if index + 1 == len(chunks):
+                segment = np.concatenate([segment, seams.finish()])
+            done += len(chunk)
+            if segment.size:
+                produced += segment.size
+                yield segment
+            progress(done / total)
+        if produced == 0:
             raise SynthesisError("The model produced no audio for this text")
-        return audio
 
     def _generator(
         self, request: SynthesisRequest, language: str

@@ -50,6 +50,23 @@ def split_sentences(text: str, max_chars: int) -> list[str]:
     return [text[start:end] for start, end in _merge_tiny(text, chunks, min(_TINY, max_chars))]
 
 
+def with_short_lead(chunks: list[str], lead_chars: int) -> list[str]:
+    """`chunks` with the first one cut down to at most `lead_chars` (its first sentence or
+    clause), the rest of it becoming the second chunk.
+
+    The first chunk is what a listener waits for before any audio plays, so it should be short;
+    the later ones render while the earlier ones play, so they stay long (fewer seams).
+    """
+    if not chunks:
+        return chunks
+    first = chunks[0]
+    pieces = split_sentences(first, lead_chars)
+    if len(pieces) < 2:
+        return chunks
+    rest = first[first.index(pieces[0]) + len(pieces[0]) :].strip()
+    return [pieces[0], rest, *chunks[1:]]
+
+
 def _pieces(text: str, start: int, end: int, boundary: re.Pattern[str]) -> list[Span]:
     """Cut text[start:end] after each boundary match; spans are stripped, empty ones dropped."""
     spans: list[Span] = []

@@ -38,7 +38,7 @@ export function render(root, { params, signal }) {
   });
   const filters = h("fieldset", { class: "filters" }, h("legend", { class: "sr-only" }, "Show"), h("div", { class: "segmented" }, radios));
 
-  function row(initial) {
+  function row() {
     const progress = taskProgress();
     const titleEl = h("h2", { class: "item-title" });
     const tag = h("span", { class: "tag" });
@@ -124,7 +124,7 @@ export function render(root, { params, signal }) {
     const latest = getTask(task.id) ?? task;
     let r = rows.get(task.id);
     if (!r) {
-      r = row(latest);
+      r = row();
       rows.set(task.id, r);
       list.querySelector(".empty")?.remove();
       if (atTop) list.prepend(r.el);

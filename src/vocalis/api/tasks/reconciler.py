@@ -12,32 +12,18 @@ import logging
 import random
 from datetime import timedelta
 
-from sqlalchemy import select
-
-from vocalis.api.models import utcnow
-from vocalis.api.task_rows import ACTIVE, T
-from vocalis.api.tasks import Tasks
+from vocalis.api.tasks import store
+from vocalis.api.tasks.machine import Tasks
 
 log = logging.getLogger(__name__)
 
 
 async def reconcile_once(tasks: Tasks, *, interval: float, limit: int = 50) -> int:
     """Advance up to `limit` stale non-terminal tasks; returns how many were looked at."""
-    now = utcnow()
+    now = tasks.clock()
     stale_before = now - timedelta(seconds=interval)
-    async with tasks.db.engine.connect() as conn:
-        ids = (
-            await conn.scalars(
-                select(T.c.id)
-                .where(
-                    T.c.status.in_(ACTIVE),
-                    T.c.last_checked_at.is_(None) | (T.c.last_checked_at < stale_before),
-                    T.c.created_at < now - timedelta(seconds=2),  # let the creator submit first
-                )
-                .order_by(T.c.last_checked_at.asc().nulls_first())
-                .limit(limit)
-            )
-        ).all()
+    # A task younger than 2 s is its creator's to submit first.
+    ids = await store.stale_task_ids(tasks.db, stale_before, now - timedelta(seconds=2), limit)
     for task_id in ids:
         try:
             await tasks.poll(task_id, None, stale_before=stale_before)

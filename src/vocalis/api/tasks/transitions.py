@@ -1,8 +1,8 @@
-"""The legal task transitions and the one compare-and-set that makes them.
+"""The machine's status writes: the table of legal transitions and the one compare-and-set.
 
 `transition()` is `UPDATE … WHERE id = ? AND status IN (allowed sources)`: of any number of
 concurrent writers exactly one moves a task, and the generation row follows its task in the same
-transaction. Only tasks.py calls it.
+transaction. Only machine.py calls it; nothing else in Vocalis writes a task's status.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vocalis.api.models import TERMINAL_STATUSES, TaskStatus, utcnow
-from vocalis.api.task_rows import ACTIVE, G, T
+from vocalis.api.tasks.store import ACTIVE, G, T
 
 # to-status -> the statuses it may be entered from. The one table of legal transitions.
 ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {

@@ -1,6 +1,13 @@
-"""A scriptable job-protocol peer for fault tests: the real worker cannot be told to fail a
-status check, forget a job, or be slow to hand over a result on cue. Speaks protocol v1 shapes
-(validated with the shared wire models) and counts what the API asked of it."""
+"""A scripted job-protocol peer, shipped beside the worker client (as httpx ships MockTransport
+beside its transports): the real worker cannot be told to fail a status check, forget a job, or
+be slow to hand over a result on cue. It speaks protocol v1 shapes (validated with the shared
+wire models), counts what the API asked of it, and is used by the tests and benchmarks.
+
+    worker = ScriptedWorker()
+    app = create_app(settings, worker_transport=worker.transport())
+    ...
+    worker.complete_all()
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,8 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from vocalis.protocol import JobRequest, JobStatus
+from vocalis.api.worker_client import HttpxTransport
+from vocalis.protocol import JobRequest, JobState, JobStatus
 
 
 def tone_wav(seconds: float = 1.0, rate: int = 24000) -> bytes:
@@ -37,23 +45,36 @@ def tone_wav(seconds: float = 1.0, rate: int = 24000) -> bytes:
 @dataclass
 class Job:
     request: dict[str, Any]
-    status: str = "running"
+    status: JobState = "running"
     progress: float | None = 0.0
     error: str | None = None
 
 
 @dataclass
-class Peer:
+class ScriptedWorker:
     jobs: dict[str, Job] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     submit_fails: int = 0  # the next N submissions answer 503
     status_fails: int = 0  # the next N status checks answer 500
     result_fails: int = 0  # the next N result downloads answer 500
-    result_delay: float = 0.0  # seconds each result download stalls before answering
+    # Gates for races: while `results_held`, a result download announces itself on
+    # `result_requested` and waits until `release_results()`.
+    results_held: bool = False
+    result_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    _results_released: asyncio.Event = field(default_factory=asyncio.Event)
     forget_jobs: bool = False  # status answers 404 for every job (the worker restarted)
     result: bytes = field(default_factory=tone_wav)
     submitted: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 0
+
+    def hold_results(self) -> None:
+        self.results_held = True
+        self.result_requested.clear()
+        self._results_released.clear()
+
+    def release_results(self) -> None:
+        self.results_held = False
+        self._results_released.set()
 
     def complete_all(self) -> None:
         for job in self.jobs.values():
@@ -62,6 +83,12 @@ class Peer:
     def fail_all(self, error: str) -> None:
         for job in self.jobs.values():
             job.status, job.error = "failed", error
+
+    def transport(self) -> HttpxTransport:
+        """A worker-client transport that reaches this peer in-process."""
+        import httpx
+
+        return HttpxTransport(httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app())))
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -102,8 +129,9 @@ class Peer:
         @app.get("/v1/jobs/{job_id}/result")
         async def result(job_id: str) -> Response:
             self.calls["result"] += 1
-            if self.result_delay:
-                await asyncio.sleep(self.result_delay)
+            if self.results_held:
+                self.result_requested.set()
+                await self._results_released.wait()
             if self.result_fails:
                 self.result_fails -= 1
                 return JSONResponse({"detail": "boom"}, status_code=500)

@@ -1,0 +1,54 @@
+"""A task's result audio: where it is stored, copying it from the worker, deleting it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+
+from vocalis.api.models import TaskType
+from vocalis.api.storage import Storage
+from vocalis.api.tasks.rows import TaskRow
+from vocalis.api.uploads import scratch_dir
+from vocalis.api.worker_client import WorkerClient
+
+
+class EmptyResult(Exception):
+    """The worker finished the job but returned no audio."""
+
+
+def result_key(task: TaskRow) -> str:
+    """Deterministic, so a finalization retried after a lost lease rewrites the same object."""
+    if task.type is TaskType.GENERATE:
+        return generation_key(task.user_id, task.generation_id or "")
+    return f"previews/{task.user_id}/{task.id}.wav"
+
+
+def generation_key(user_id: str, generation_id: str) -> str:
+    return f"generations/{user_id}/{generation_id}.wav"
+
+
+def result_url(task: TaskRow) -> str:
+    if task.type is TaskType.GENERATE:
+        return f"/api/generations/{task.generation_id}/audio"
+    return f"/api/tasks/{task.id}/audio"
+
+
+async def store_result(
+    worker: WorkerClient, storage: Storage, scratch: Path, job_id: str, key: str
+) -> float:
+    """Download a finished job's audio to a scratch file under `scratch` and store it at
+    `key`; its seconds.
+
+    EmptyResult (nothing stored) when the audio has no samples: a completed job's result does
+    not change, so retrying cannot help."""
+    from vocalis.audio import wav_duration  # numpy + PyAV: loaded on first use, not at import
+
+    async with scratch_dir(scratch) as tmp:
+        path = tmp / "result.wav"
+        await worker.download(job_id, path)
+        duration = await anyio.to_thread.run_sync(wav_duration, path)
+        if duration <= 0:
+            raise EmptyResult(EmptyResult.__doc__)
+        await storage.put_file(key, path, "audio/wav")
+    return duration

@@ -1,0 +1,64 @@
+// How a task reads (task_text.js): titles, summaries, status lines, elapsed time, result links.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  elapsedSeconds, isTerminal, resultHref, statusText, taskSummary, taskTitle,
+} from "../../../src/vocalis/api/web/task_text.js";
+
+test("terminal states are completed, failed and cancelled", () => {
+  assert.deepEqual(["pending", "processing", "completed", "failed", "cancelled"].map((status) => isTerminal({ status })),
+    [false, false, true, true, true]);
+  assert.equal(isTerminal(null), false);
+});
+
+test("a title names the voice, or says it is a design preview", () => {
+  assert.equal(taskTitle({ type: "generate", metadata: { voice_name: "Pilot" } }), "Speech · Pilot");
+  assert.equal(taskTitle({ type: "generate" }), "Speech");
+  assert.equal(taskTitle({ type: "design_preview", metadata: { voice_name: "x" } }), "Voice design preview");
+});
+
+test("a summary is the text preview, with an ellipsis only when the text was longer", () => {
+  assert.equal(taskSummary({ metadata: { text_preview: "Hello", characters: 5 } }), "Hello");
+  assert.equal(taskSummary({ metadata: { text_preview: "Hello", characters: 900 } }), "Hello…");
+  assert.equal(taskSummary({ metadata: { instruct: "A calm voice" } }), "A calm voice");
+  assert.equal(taskSummary({}), "");
+});
+
+test("the status line says what a person needs to know", () => {
+  assert.equal(statusText({ status: "pending" }), "Queued");
+  assert.equal(statusText({ status: "processing", modal_status: "queued" }), "Waiting for a free worker");
+  assert.equal(statusText({ status: "processing", modal_status: "status_error" }), "Checking on the worker (temporary error)");
+  assert.equal(statusText({ status: "processing", progress: 0.42 }), "Generating · 42%");
+  assert.equal(statusText({ status: "processing" }), "Generating");
+  assert.equal(statusText({ status: "completed" }), "Done");
+  assert.equal(statusText({ status: "failed", error: "out of memory" }), "Failed: out of memory");
+  assert.equal(statusText({ status: "failed" }), "Failed: unknown error");
+  assert.equal(statusText({ status: "cancelled" }), "Cancelled");
+});
+
+test("a poll error shows while the task runs, not once it has finished", () => {
+  assert.equal(statusText({ status: "processing", _poll_error: "offline" }), "Connection problem, retrying… (offline)");
+  assert.equal(statusText({ status: "completed", _poll_error: "offline" }), "Done");
+});
+
+test("elapsed time runs until now, or until the task completed", () => {
+  const created_at = "2026-03-10T12:00:00Z";
+  const now = Date.parse(created_at) + 75_000;
+  assert.equal(elapsedSeconds({ created_at }, now), 75);
+  assert.equal(elapsedSeconds({ created_at, completed_at: "2026-03-10T12:00:30Z" }, now), 30);
+});
+
+test("when our clock disagrees with the server's, elapsed time is what the worker reports", () => {
+  const created_at = "2026-03-10T12:00:00Z";
+  const behind = Date.parse(created_at) - 60_000;
+  assert.equal(elapsedSeconds({ created_at, modal_elapsed_seconds: 12.5 }, behind), 12.5);
+  assert.equal(elapsedSeconds({ created_at }, behind), null);
+  assert.equal(elapsedSeconds({ created_at: "garbage" }, Date.now()), null);
+});
+
+test("a result is shown on the page that started the task", () => {
+  assert.equal(resultHref({ id: "a/b", type: "generate" }), "/generate?task=a%2Fb");
+  assert.equal(resultHref({ id: "t1", type: "design_preview" }), "/design?task=t1");
+});
