@@ -24,11 +24,18 @@ def estimated_minutes(text: str) -> float:
     return max(0.1, round(len(text) / 375, 1))
 
 
+# The local engine's synthesisers a generation may ask for ("auto": the worker's default for
+# the language). A worker without the asked base, or whose base does not speak the language,
+# uses its default instead, so the choice is a preference, never a failure.
+BASES: tuple[str, ...] = ("auto", "espeak", "kokoro")
+
+
 @dataclass(frozen=True)
 class GenerateRequest:
     voice_id: str
     text: str
     language: str
+    base: str = "auto"
 
 
 def parse_generate(body: dict[str, Any]) -> GenerateRequest:
@@ -45,7 +52,10 @@ def parse_generate(body: dict[str, Any]) -> GenerateRequest:
         raise BadRequest("Please enter text to speak")
     if len(text.strip()) > MAX_TEXT_CHARS:
         raise BadRequest(f"Text cannot exceed {MAX_TEXT_CHARS} characters")
-    return GenerateRequest(voice_id, text.strip(), parse_language(body.get("language")))
+    base = body.get("base") or "auto"
+    if base not in BASES:
+        raise BadRequest(f"Unsupported base: {base}")
+    return GenerateRequest(voice_id, text.strip(), parse_language(body.get("language")), base)
 
 
 async def start_generation(
@@ -74,11 +84,13 @@ async def start_generation(
             "language": language,
             "ref_object_key": ref_key,
             "ref_text": ref_text,
+            **({"options": {"base": request.base}} if request.base != "auto" else {}),
         },
         metadata={
             "voice_id": request.voice_id,
             "voice_name": voice_name,
             "language": language,
+            "base": request.base,
             "characters": len(text),
             "text_preview": text[:120],
             "estimated_duration_minutes": minutes,

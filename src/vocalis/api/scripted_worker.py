@@ -66,6 +66,7 @@ class ScriptedWorker:
     result: bytes = field(default_factory=tone_wav)
     submitted: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 0
+    bases: dict[str, list[str]] = field(default_factory=dict)  # what /v1/health reports
 
     def hold_results(self) -> None:
         self.results_held = True
@@ -163,6 +164,7 @@ class ScriptedWorker:
                     "running": 0,
                     "capacity": 8,
                     "concurrency": 1,
+                    "bases": self.bases,
                 }
             )
 

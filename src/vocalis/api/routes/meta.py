@@ -21,11 +21,14 @@ async def health() -> dict[str, bool]:
 @router.get("/languages")
 async def languages(worker: WorkerDep) -> dict[str, Any]:
     """Supported languages and the synthesis engine behind them."""
-    provider = await worker.engine_name()
+    health = await worker.engine_info()
     return {
         "languages": list(LANGUAGES),
         "default": DEFAULT_LANGUAGE,
-        "provider": provider,
+        "provider": health.engine if health else None,
+        # The worker's synthesisers and the languages each speaks (the local engine's bases);
+        # a generation picks one with `base`.
+        "bases": health.bases if health else {},
         "transcription": {
             "enabled": False,
             "reason": "Automatic transcription is not available; type what the recording says.",
