@@ -295,7 +295,7 @@ def test_the_synthesiser_choice_is_named_and_sent(studio: Studio, reference_wav:
     expect(choice).to_be_visible()  # the embedded worker offers espeak and kokoro
     expect(choice).to_have_value("auto")
     labels = choice.locator("option").all_text_contents()
-    assert labels[0] == "Automatic: the best for the language"
+    assert labels[0] == "Automatic: the server's default for the language"
     assert any(text.startswith("Natural: Kokoro") and "Japanese" in text for text in labels)
     assert any(text.startswith("Robotic: espeak") and "every language" in text for text in labels)
     expect(page.locator("#base-hint")).to_contain_text("Japanese speakers")

@@ -23,7 +23,7 @@ from vocalis.worker.engines.kokoro_phonemes import COVERED, ipa_to_kokoro, phone
 from vocalis.worker.engines.kokoro_voices import KokoroVoices
 from vocalis.worker.engines.local import LocalEngine
 from vocalis.worker.engines.reference import analyse, decode
-from vocalis.worker.engines.style_fit import fit_style
+from vocalis.worker.engines.style_fit import OFFSET_LIMIT, TIMBRE_DIMS, fit_style, propose
 
 SAMPLES: dict[str, tuple[str, str]] = {  # language: (text, a symbol its phonemes must hold)
     "English": ("I chose the judge's boy, now go!", "I"),
@@ -133,6 +133,17 @@ def test_the_pack_pitch_table_matches_what_the_packs_speak(kokoro: KokoroBase) -
         assert abs(semitones(median_f0(audio, SAMPLE_RATE), hz)) < 1.5, pack
     assert kokoro.stock_voice(100.0, female=False).pack == "jm_kumo"
     assert kokoro.stock_voice(310.0, female=True).pack == "jf_tebukuro"
+
+
+def test_candidates_stay_within_the_offset_bound() -> None:
+    rng = np.random.default_rng(0)
+    spread = np.linspace(0.05, 0.5, TIMBRE_DIMS)
+    logits, offset = np.zeros(5), np.zeros(TIMBRE_DIMS)
+    for _ in range(50):  # a step far too large: every draw lands outside and is pulled back
+        logits, offset = propose(rng, logits, offset, 100.0, spread)
+    assert np.all(np.abs(offset) <= OFFSET_LIMIT * spread)
+    assert np.isclose(np.abs(offset), OFFSET_LIMIT * spread).mean() > 0.9  # the bound was hit
+    assert np.abs(logits).max() > 10  # the mixture is not bounded (softmax keeps it a mixture)
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@ const FALLBACK = {
   bases: {},
 };
 
-// What each of the local engine's synthesisers is, in words a listener would use.
+// What each of the local engine's synthesisers is, in words a listener would use. "auto" is the
+// worker's default for the language (docs/engines.md: chosen by measurement).
 const BASE_LABELS = {
   kokoro: "Natural: Kokoro neural voice",
   espeak: "Robotic: espeak, fastest",
@@ -64,7 +65,7 @@ export function engineNote() {
 
 /**
  * A <select> of the worker's synthesisers (the local engine's bases), hidden unless the worker
- * offers a choice. "auto" leaves it to the server: the best it has for the language.
+ * offers a choice. "auto" leaves it to the server: its default for the language.
  */
 export function baseSelect(value = "auto") {
   const select = h("select", { name: "base" });
@@ -72,7 +73,7 @@ export function baseSelect(value = "auto") {
   const fill = (info) => {
     const bases = info.bases ?? {};
     const names = Object.keys(bases).filter((name) => name in BASE_LABELS);
-    const options = [h("option", { value: "auto" }, "Automatic: the best for the language")];
+    const options = [h("option", { value: "auto" }, "Automatic: the server's default for the language")];
     for (const name of names) {
       options.push(h("option", { value: name }, `${BASE_LABELS[name]} (${describe(bases[name], info.languages)})`));
     }

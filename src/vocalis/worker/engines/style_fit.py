@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
-FIT_VERSION = 1  # part of the cache key: bump when the search changes
+FIT_VERSION = 2  # part of the cache key: bump when the search changes (2: bounded offsets)
 RENDERS = 25  # candidates rendered per voice (the first is the starting pack itself)
 POPULATION = 4  # candidates per generation
 TIMBRE_DIMS = STYLE_DIM // 2  # Kokoro's decoder half
@@ -45,6 +45,12 @@ START_LOGIT = 4.0  # the starting pack's mixture logit (weight ~0.93 among five)
 LOGIT_STEP = 1.0  # initial step of the mixture logits
 OFFSET_STEP = 0.3  # initial step of the offset, in units of the packs' spread per dimension
 GROW, SHRINK = 1.5, 0.8  # step-size adaptation: after a generation with / without a success
+MAX_STEP = 1.0  # the step never grows past its start
+# The offset stays within this many pack spreads of the mixture, per dimension. Unbounded, the
+# search once walked to a style that the encoder liked and nobody could understand (bench.quality:
+# Whisper heard 0 of 37 words): an encoder scores timbre, not speech, so the search must stay
+# near styles that speak.
+OFFSET_LIMIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -126,16 +132,25 @@ def fit_style(
     while done < renders:
         improved = False
         for _ in range(min(POPULATION, renders - done)):
-            logits = best_logits + step * LOGIT_STEP * rng.standard_normal(len(names))
-            offset = best_offset + step * OFFSET_STEP * spread * rng.standard_normal(TIMBRE_DIMS)
+            logits, offset = propose(rng, best_logits, best_offset, step, spread)
             score = similarity(logits, offset)
             done += 1
             progress(done / renders)
             if score > best:
                 best, best_logits, best_offset, improved = score, logits, offset, True
-        step *= GROW if improved else SHRINK
+        step = min(step * GROW, MAX_STEP) if improved else step * SHRINK
     log.info("style fitted from %s: similarity %.3f -> %.3f", start.pack, start_score, best)
     return FittedStyle(start.pack, best_logits, best_offset, best, start_score)
+
+
+def propose(
+    rng: np.random.Generator, logits: F64, offset: F64, step: float, spread: F64
+) -> tuple[F64, F64]:
+    """A candidate around (logits, offset): Gaussian steps, the offset kept within
+    OFFSET_LIMIT pack spreads per dimension."""
+    new_logits = logits + step * LOGIT_STEP * rng.standard_normal(len(logits))
+    new_offset = offset + step * OFFSET_STEP * spread * rng.standard_normal(len(offset))
+    return new_logits, np.clip(new_offset, -OFFSET_LIMIT * spread, OFFSET_LIMIT * spread)
 
 
 def _first_sentence(passage: str) -> str:
