@@ -14,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from fastapi import FastAPI
 
 from vocalis.api.app import create_app
 from vocalis.api.config import Settings
-from vocalis.api.worker_client import Transport
+from vocalis.api.worker_transport import Transport
 
 PG_ADMIN_URL = os.environ.get("VOCALIS_TEST_DATABASE_URL")
 # Named after the admin database, so suites pointed at different admin databases of one server
@@ -88,6 +89,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all, as a new server has it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    if not PG_ADMIN_URL:
+        pytest.skip("PostgreSQL: set VOCALIS_TEST_DATABASE_URL to run")
+    name = f"vocalis_e_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
+    yield _pg_url(name)
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
@@ -97,8 +112,32 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         worker_url="http://worker.test",
         worker_token="worker-token",
         reconcile_interval_seconds=0,  # tests drive the reconciler explicitly
+        sweep_interval_seconds=0,  # and the sweeper
+        # Every poll checks the worker, so races are exercised; coalescing has its own tests,
+        # on a clock they drive (FakeClock).
+        poll_rate_per_second=0,
         serve_web=True,
     )
+
+
+class FakeClock:
+    """A clock tests move by hand: `app.state.tasks.clock = clock` makes time deterministic."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(app: FastAPI) -> FakeClock:
+    fake = FakeClock()
+    app.state.tasks.clock = fake
+    return fake
 
 
 @pytest.fixture

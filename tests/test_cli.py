@@ -70,3 +70,13 @@ def test_help_explains_every_command() -> None:
 def test_bad_operator_input_is_a_clear_error(tmp_path: Path, args: list[str]) -> None:
     result = vocalis(*args, "--data-dir", str(tmp_path))
     assert result.returncode == 1 and result.stderr.startswith("error:")
+
+
+def test_user_create_on_an_unmigrated_database(tmp_path: Path, empty_database_url: str) -> None:
+    env = {"VOCALIS_DATABASE_URL": empty_database_url, "VOCALIS_DATA_DIR": str(tmp_path)}
+    result = vocalis("user", "create", "op@example.com", "--password", "operator-pass", env=env)
+    if empty_database_url.startswith("sqlite"):  # the embedded database migrates itself
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 1, result
+        assert result.stderr.startswith("error:") and "`vocalis migrate`" in result.stderr

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from vocalis.worker.engines import ENGINES  # the registry only: no engine is imported
+
 
 def _settings(args: argparse.Namespace, **fields: Any) -> Any:
     from vocalis.api.config import Settings
@@ -20,9 +22,14 @@ def _settings(args: argparse.Namespace, **fields: Any) -> Any:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from vocalis.serve import serve
+    from vocalis.engine_choice import EngineUnavailable
+    from vocalis.serve import CannotServe, serve
 
-    return serve(_settings(args, host=args.host, port=args.port))
+    try:
+        return serve(_settings(args, host=args.host, port=args.port, engine=args.engine))
+    except (CannotServe, EngineUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -31,6 +38,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     given = {"host": args.host, "port": args.port, "engine": args.engine}
     run(WorkerSettings(**{k: v for k, v in given.items() if v is not None}))
+    return 0
+
+
+def cmd_models_pull(args: argparse.Namespace) -> int:
+    from vocalis.engine_choice import models_dir
+    from vocalis.models import pull
+
+    settings = _settings(args)
+    try:
+        pull(args.name, models_dir(settings.data_dir))
+    except (RuntimeError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"done: `vocalis serve --engine {args.name}` will use them")
     return 0
 
 
@@ -47,7 +68,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     from vocalis.api.accounts import create_user
     from vocalis.api.db import create_database
     from vocalis.api.errors import AppError
-    from vocalis.api.migrate import upgrade
+    from vocalis.api.migrate import SchemaNotCurrent, require_current, upgrade
 
     password = args.password or getpass.getpass("Password (min 8 characters): ")
     settings = _settings(args)
@@ -56,10 +77,11 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = create_database(settings.resolved_database_url)
         try:
-            if db.is_sqlite:
-                await upgrade(db)
+            await (upgrade(db) if db.is_sqlite else require_current(db))
             async with db.sessions() as session:
-                user = await create_user(session, args.email, password)
+                user = await create_user(
+                    session, args.email, password, settings.password_min_length
+                )
                 return user.id, user.email
         finally:
             await db.dispose()
@@ -68,6 +90,9 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         user_id, email = asyncio.run(create())
     except AppError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    except SchemaNotCurrent as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"created user {email} ({user_id})")
     return 0
@@ -102,11 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the API and web app (embedded: SQLite, local files, a local worker)",
         description="Run the API server and web app. With no VOCALIS_WORKER_URL it also starts "
         "and supervises a local worker with the offline `local` engine. The embedded SQLite "
-        "database is migrated automatically.",
+        "database is migrated automatically; PostgreSQL must be at the latest schema "
+        "(`vocalis migrate`). A crashed API process or worker is restarted.",
     )
     serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     serve.add_argument("--data-dir", default=None, help="data directory (default ./vocalis-data)")
+    serve.add_argument(
+        "--engine",
+        default=None,
+        choices=[*ENGINES, "auto"],
+        help="engine of the embedded worker (default: VOCALIS_ENGINE, else local); auto picks "
+        "qwen when a CUDA GPU, the qwen extra and its pulled weights are all present",
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser(
@@ -117,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     worker.add_argument("--port", type=int, default=None, help="port (default 8001)")
-    worker.add_argument("--engine", choices=["local", "qwen"], default=None, help="TTS engine")
+    worker.add_argument("--engine", choices=list(ENGINES), default=None, help="TTS engine")
     worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser(
@@ -141,6 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--data-dir", default=None, help="data directory (default ./vocalis-data)")
     create.set_defaults(func=cmd_user_create)
 
+    models = sub.add_parser(
+        "models",
+        help="fetch model weights into the data dir (the only command that downloads)",
+        description="Manage downloadable model weights. Everything else works offline.",
+    )
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    pull = models_sub.add_parser("pull", help="download a model's weights once, with progress")
+    pull.add_argument("name", choices=["qwen"])
+    pull.add_argument("--data-dir", default=None, help="data directory (default ./vocalis-data)")
+    pull.set_defaults(func=cmd_models_pull)
+
     say = sub.add_parser(
         "say",
         help="synthesize one text to a WAV file with a local engine, no server",
@@ -153,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--transcript", help="the words spoken in the reference")
     say.add_argument("--instruct", help="voice description (design) when no reference is given")
     say.add_argument("--language", default="Auto")
-    say.add_argument("--engine", default="local", choices=["local", "qwen"])
+    say.add_argument("--engine", default="local", choices=list(ENGINES))
     say.set_defaults(func=cmd_say)
     return parser
 

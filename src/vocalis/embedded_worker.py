@@ -6,8 +6,7 @@ stopped when serve exits, so one command gives a working product.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
+import json
 import logging
 import os
 import secrets
@@ -20,17 +19,14 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
+
+from vocalis.lifeline import preexec_tie
 
 log = logging.getLogger("vocalis")
 
-PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
-
-
-def _die_with_parent() -> None:
-    """Linux: have the kernel send the worker SIGTERM when serve dies, however it dies —
-    uvicorn re-raises SIGTERM after its shutdown, which skips serve's `finally` blocks."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+# A worker that ran this long before it died restarts after the shortest backoff again.
+STABLE_SECONDS = 60.0
 
 
 def free_port() -> int:
@@ -40,7 +36,11 @@ def free_port() -> int:
 
 
 class EmbeddedWorker:
-    def __init__(self, data_dir: Path):
+    def __init__(
+        self, data_dir: Path, engine: str = "local", engine_options: dict[str, Any] | None = None
+    ):
+        self.engine = engine
+        self.engine_options = engine_options or {}
         self.port = free_port()
         self.token = secrets.token_urlsafe(32)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -55,11 +55,16 @@ class EmbeddedWorker:
             "VOCALIS_WORKER_TOKEN": self.token,
             "VOCALIS_WORKER_RESULTS_DIR": str(self._results),
         }
+        if self.engine_options:
+            env["VOCALIS_WORKER_ENGINE_OPTIONS"] = json.dumps(self.engine_options)
         command = [sys.executable, "-m", "vocalis.cli", "worker", "--host", "127.0.0.1"]
+        # The worker stops when serve dies, however it dies: SIGTERM, so it stops gracefully
+        # (its synthesis processes first). Spawned from the main thread or the watcher, which
+        # both live as long as serve (see lifeline.py).
         return subprocess.Popen(
-            [*command, "--port", str(self.port), "--engine", "local"],
+            [*command, "--port", str(self.port), "--engine", self.engine],
             env=env,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+            preexec_fn=preexec_tie(signal.SIGTERM),  # noqa: PLW1509
         )
 
     def start(self, wait_seconds: float = 60.0) -> None:
@@ -88,9 +93,12 @@ class EmbeddedWorker:
             process = self._process
             if process is None:
                 return
+            started = time.monotonic()
             code = process.wait()
             if self._stopping.is_set():
                 return
+            if time.monotonic() - started > STABLE_SECONDS:
+                backoff = 1.0  # a crash after a good run is not a crash loop
             log.warning("local worker exited with %s; restarting in %.0f s", code, backoff)
             if self._stopping.wait(backoff):
                 return

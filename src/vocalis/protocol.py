@@ -11,8 +11,9 @@ Pure data, no I/O. See SPEC.md §5. JSON only: nothing here is ever pickled.
     DELETE /v1/jobs/{id}                        -> 204, the job and its files dropped
                                                    (idempotent: 204 again; 404 unknown)
     GET    /v1/health                           -> Health
-The result is the segments joined, sample for sample. Fields beyond SPEC §5 are optional and
-a peer ignores what it does not know, so older workers and APIs keep working together.
+The result is the segments joined, sample for sample; a `transcribe` job's result is a
+TranscriptionResult (application/json) and it has no segments. Fields beyond SPEC §5 are
+optional and a peer ignores what it does not know, so older workers and APIs keep working.
 Errors are `{"detail": "<message>"}` (ErrorBody); a 429 carries a Retry-After header.
 """
 
@@ -45,7 +46,7 @@ MAX_REF_TEXT_CHARS = 10_000
 MAX_INSTRUCT_CHARS = 2_000
 MAX_URL_CHARS = 8_192
 
-JobType = Literal["clone", "design"]
+JobType = Literal["clone", "design", "transcribe"]
 JobState = Literal["queued", "running", "completed", "failed", "cancelled"]
 TERMINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 
@@ -75,27 +76,22 @@ class JobOptions(BaseModel):
 
 
 class JobRequest(BaseModel):
-    """A synthesis job. `clone` speaks `text` in the voice of a reference recording (by URL for
-    anything large, or inline base64) whose transcript is `ref_text`; `design` speaks it in a
-    voice described by `instruct`."""
+    """A job. `clone` speaks `text` in the voice of a reference recording (by URL for anything
+    large, or inline base64) whose transcript is `ref_text`; `design` speaks it in a voice
+    described by `instruct`; `transcribe` recognises the words in a reference recording and
+    checks it as a clone reference (`ref_text`, optional: the transcript the user typed, to
+    compare; `language`: a hint, "Auto" detects). Its result is a TranscriptionResult (JSON)."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: JobType
-    text: str = Field(max_length=MAX_TEXT_CHARS)
+    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
     language: str = DEFAULT_LANGUAGE
     ref_audio_url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
     ref_audio_base64: str | None = None
     ref_text: str | None = Field(default=None, max_length=MAX_REF_TEXT_CHARS)
     instruct: str | None = Field(default=None, max_length=MAX_INSTRUCT_CHARS)
     options: JobOptions = Field(default_factory=JobOptions)
-
-    @field_validator("text")
-    @classmethod
-    def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text must not be empty")
-        return value
 
     @field_validator("language")
     @classmethod
@@ -115,6 +111,16 @@ class JobRequest(BaseModel):
     def _fields_fit_type(self) -> JobRequest:
         has_url = self.ref_audio_url is not None
         has_inline = self.ref_audio_base64 is not None
+        if self.type == "transcribe":
+            if has_url == has_inline:
+                raise ValueError(
+                    "transcribe jobs need exactly one of ref_audio_url or ref_audio_base64"
+                )
+            if self.text:
+                raise ValueError("transcribe jobs take no text; the typed transcript is ref_text")
+            return self
+        if not self.text.strip():
+            raise ValueError("text must not be empty")
         if self.type == "clone":
             if has_url == has_inline:
                 raise ValueError("clone jobs need exactly one of ref_audio_url or ref_audio_base64")
@@ -133,6 +139,46 @@ class JobAccepted(BaseModel):
     status: JobState
 
 
+class ReferenceWarning(BaseModel):
+    """Something about a reference recording that will make cloning worse; never blocking."""
+
+    code: str  # too_quiet, clipped, too_noisy, too_little_speech, too_long, transcript_mismatch
+    message: str  # for a person
+
+
+class TranscriptWord(BaseModel):
+    text: str
+    start: float  # seconds
+    end: float
+    probability: float  # the recogniser's confidence, 0-1
+
+
+class ReferenceSpan(BaseModel):
+    start: float
+    end: float
+    text: str | None = None  # the words recognised in it
+
+
+class ReferenceMeasures(BaseModel):
+    duration_seconds: float
+    loudness_lufs: float
+    clipped_share: float
+    snr_db: float  # speech level over the noise floor
+    speech_seconds: float
+    word_error_rate: float | None = None  # typed transcript against the recognised one
+
+
+class TranscriptionResult(BaseModel):
+    """The result of a `transcribe` job (GET /v1/jobs/{id}/result, application/json)."""
+
+    text: str
+    language: str  # a name from LANGUAGES, or Whisper's code for another language
+    words: list[TranscriptWord]
+    warnings: list[ReferenceWarning]
+    best_segment: ReferenceSpan | None = None  # where to trim a reference over 20 s
+    measures: ReferenceMeasures
+
+
 class JobStatus(BaseModel):
     job_id: str
     status: JobState
@@ -148,24 +194,40 @@ class JobStatus(BaseModel):
     running_seconds: float | None = None  # since it got a synthesis slot; frozen when terminal
     text_chars_done: int | None = None
     text_chars_total: int | None = None
+    # Things the worker changed about the job and the user should know (e.g. a clone reference
+    # whose transcript did not match, cloned from the voice alone).
+    warnings: list[ReferenceWarning] | None = None
 
 
-class Health(BaseModel):
-    ok: bool = True
-    protocol: str = PROTOCOL_VERSION
-    engine: str
-    languages: list[str]
-    sample_rate: int
-    queue_depth: int  # jobs waiting for a synthesis slot
-    running: int
-    capacity: int  # bound on queued + running jobs; more is a 429
-    concurrency: int  # syntheses that run at once
-    # Engines with several synthesisers (the local engine's bases): name -> languages it speaks.
-    bases: dict[str, list[str]] = Field(default_factory=dict)
-    # Measured over recent completed jobs (None until one completed): a job of n characters
-    # takes about n / chars_per_second once it runs.
-    chars_per_second: float | None = None
+class TranscriptionInfo(BaseModel):
+    """Whether this worker runs `transcribe` jobs, and in which languages."""
+
+    enabled: bool = False
+    languages: list[str] = Field(default_factory=list)
+    model: str | None = None
+    reason: str | None = None  # why not, when disabled
 
 
 class ErrorBody(BaseModel):
     detail: str
+
+
+class Health(BaseModel):
+    """What SPEC §5 names is required (engine, languages, queue depth, capacity); the rest is
+    optional, so a peer that sends only the contract's fields is understood."""
+
+    ok: bool = True
+    protocol: str = PROTOCOL_VERSION
+    engine: str
+    languages: list[str]
+    sample_rate: int | None = None
+    queue_depth: int  # jobs waiting for a synthesis slot
+    running: int | None = None
+    capacity: int  # bound on queued + running jobs; more is a 429
+    concurrency: int | None = None  # syntheses that run at once
+    # Measured over recent completed jobs (None until one completed): a job of n characters
+    # takes about n / chars_per_second once it runs.
+    chars_per_second: float | None = None
+    # Engines with several synthesisers (the local engine's bases): name -> languages it speaks.
+    bases: dict[str, list[str]] = Field(default_factory=dict)
+    transcription: TranscriptionInfo = Field(default_factory=lambda: TranscriptionInfo())

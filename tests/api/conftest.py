@@ -10,7 +10,7 @@ import pytest
 from tests.audio_files import make_wav
 from tests.conftest import SignedIn
 from vocalis.api.scripted_worker import ScriptedWorker
-from vocalis.api.worker_client import HttpxTransport
+from vocalis.api.worker_transport import HttpxTransport
 
 
 @pytest.fixture

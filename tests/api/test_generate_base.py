@@ -42,6 +42,6 @@ async def test_an_unknown_base_is_a_400(
 async def test_languages_lists_the_workers_bases(
     client: httpx.AsyncClient, peer: ScriptedWorker
 ) -> None:
-    peer.bases = {"espeak": ["English", "German"], "kokoro": ["English"]}
+    peer.health["bases"] = {"espeak": ["English", "German"], "kokoro": ["English"]}
     body = (await client.get("/api/languages")).json()
     assert body["bases"] == {"espeak": ["English", "German"], "kokoro": ["English"]}

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from vocalis.api.worker_client import HttpxTransport
+from vocalis.api.worker_transport import HttpxTransport
 from vocalis.worker.app import create_worker_app
 from vocalis.worker.config import WorkerSettings
 

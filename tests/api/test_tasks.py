@@ -192,8 +192,8 @@ async def test_submit_failure_is_502_and_leaves_failed_rows(
     assert generation["status"] == "failed"
 
 
-async def test_transient_status_error_changes_nothing_then_repeated_errors_fail(
-    client, user, make_voice, peer: ScriptedWorker, settings
+async def test_transient_status_error_changes_nothing(
+    client, user, make_voice, peer: ScriptedWorker
 ) -> None:
     started = await generate(client, user, await make_voice(user))
     peer.status_fails = 1
@@ -202,11 +202,53 @@ async def test_transient_status_error_changes_nothing_then_repeated_errors_fail(
     recovered = await poll(client, user, started["task_id"])
     assert recovered["status"] == "processing" and recovered["modal_status"] == "running"
 
-    peer.status_fails = settings.status_error_limit
-    for _ in range(settings.status_error_limit - 1):
+
+async def test_status_errors_fail_only_after_the_grace_period_however_often_polled(
+    client, user, make_voice, peer: ScriptedWorker, settings, clock
+) -> None:
+    """A worker restart takes seconds; a browser polls every second. Fifty failed checks in
+    59 s change nothing; failing takes the limit's count *and* the grace period."""
+    started = await generate(client, user, await make_voice(user))
+    peer.status_fails = 1000
+    assert (await poll(client, user, started["task_id"]))["status"] == "processing"
+    for _ in range(49):  # the first failed check, then 49 more over the next 59 s
+        clock.advance((settings.status_error_grace_seconds - 1) / 49)
         assert (await poll(client, user, started["task_id"]))["status"] == "processing"
+    clock.advance(1.5)
     failed = await poll(client, user, started["task_id"])
     assert failed["status"] == "failed" and "Lost contact" in failed["error"]
+    assert "worker.test" not in failed["error"]  # the worker's address goes to the log only
+
+
+async def test_a_worker_back_within_the_grace_period_completes_the_task(
+    client, user, make_voice, peer: ScriptedWorker, settings, clock
+) -> None:
+    started = await generate(client, user, await make_voice(user))
+    peer.status_fails = 20
+    for _ in range(20):
+        clock.advance(1)
+        await poll(client, user, started["task_id"])
+    peer.complete_all()
+    clock.advance(1)
+    assert (await poll(client, user, started["task_id"]))["status"] == "completed"
+
+
+async def test_polls_faster_than_the_rate_are_answered_without_a_worker_call(
+    app, client, user, make_voice, peer: ScriptedWorker, clock
+) -> None:
+    app.state.settings.poll_rate_per_second = 4
+    started = await generate(client, user, await make_voice(user))
+    answers = [await poll(client, user, started["task_id"]) for _ in range(30)]
+    assert peer.calls["status"] == 1  # 30 polls in the same instant: one status check
+    assert {a["status"] for a in answers} == {"processing"}
+    assert answers[-1]["modal_poll_count"] == 1
+    clock.advance(0.2)
+    await poll(client, user, started["task_id"])
+    assert peer.calls["status"] == 1  # still within 1/4 s of the last check
+    clock.advance(0.1)
+    peer.complete_all()
+    done = await poll(client, user, started["task_id"])
+    assert done["status"] == "completed" and peer.calls["status"] == 2
 
 
 async def test_lost_job_is_resubmitted_once_then_fails(

@@ -127,12 +127,8 @@ async def test_a_worker_status_without_segments_still_parses() -> None:
 
 
 async def test_the_api_client_fetches_segments_and_forgets_jobs(tmp_path: Path) -> None:
-    from vocalis.api.worker_client import (
-        HttpxTransport,
-        JobUnknown,
-        ResultNotReady,
-        WorkerClient,
-    )
+    from vocalis.api.worker_client import JobUnknown, ResultNotReady, WorkerClient
+    from vocalis.api.worker_transport import HttpxTransport
 
     async with worker(tmp_path) as w:
         client = WorkerClient("http://worker", TOKEN, HttpxTransport(w.client))

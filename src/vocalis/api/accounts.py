@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import anyio.to_thread
@@ -12,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vocalis.api.config import Settings
+from vocalis.api.db import Database
 from vocalis.api.errors import BadRequest, Conflict, Unauthorized
+from vocalis.api.limits import check_not_locked, clear_failures, record_failure
 from vocalis.api.models import Profile, RefreshToken, User, new_id, utcnow
 from vocalis.api.schemas import AuthSession, AuthUserOut, ProfileUpdate
 from vocalis.api.security import (
@@ -43,6 +45,14 @@ class InvalidRefreshToken(BadRequest):
     """Invalid Refresh Token: Refresh Token Not Found"""
 
 
+class UserExists(BadRequest):
+    """User already registered"""
+
+
+class WeakPassword(BadRequest):
+    """Password is too weak."""
+
+
 # --- users --------------------------------------------------------------------------------
 
 
@@ -53,20 +63,29 @@ def normalize_email(raw: str) -> str:
     return email
 
 
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadRequest(f"Password should be at least {MIN_PASSWORD_LENGTH} characters.")
+def check_password_length(password: str) -> None:
+    """Refused before any hashing: Argon2 over megabytes per request is a cheap attack."""
     if len(password) > MAX_PASSWORD_LENGTH:
         raise BadRequest(f"Password should be at most {MAX_PASSWORD_LENGTH} characters.")
 
 
-async def create_user(session: AsyncSession, email: str, password: str) -> User:
+def check_password(password: str, min_length: int = MIN_PASSWORD_LENGTH) -> None:
+    if len(password) < min_length:
+        raise WeakPassword(f"Password should be at least {min_length} characters.")
+    check_password_length(password)
+
+
+async def create_user(
+    session: AsyncSession, email: str, password: str, min_length: int = MIN_PASSWORD_LENGTH
+) -> User:
     """A new user and their empty profile, committed. BadRequest for a malformed email, a
     short password, or an email already registered."""
     email = normalize_email(email)
-    check_password(password)
-    if await session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise BadRequest("User already registered")
+    check_password(password, min_length)
+    taken = await session.scalar(select(User.id).where(User.email == email)) is not None
+    await session.rollback()  # no transaction across the hash (SQLite: it holds the write lock)
+    if taken:
+        raise UserExists()
     # Argon2 takes tens of milliseconds of CPU; off the event loop, other requests go on.
     password_hash = await anyio.to_thread.run_sync(hash_password, password)
     user = User(id=new_id(), email=email, password_hash=password_hash)
@@ -77,23 +96,42 @@ async def create_user(session: AsyncSession, email: str, password: str) -> User:
         await session.commit()
     except IntegrityError:  # a concurrent signup with the same email won the race
         await session.rollback()
-        raise BadRequest("User already registered") from None
+        raise UserExists() from None
     return user
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> User:
-    """The user with these credentials, or InvalidCredentials. Unknown emails cost one
-    Argon2 verification too, so timing does not tell which part was wrong."""
+async def authenticate(
+    session: AsyncSession,
+    db: Database,
+    email: str,
+    password: str,
+    settings: Settings,
+    now: datetime,
+) -> User:
+    """The user with these credentials, or InvalidCredentials. Unknown emails cost one Argon2
+    verification too, so timing does not tell which part was wrong; failures count toward the
+    email's lockout (known or not, so the lockout reveals nothing either)."""
+    check_password_length(password)
     try:
         email = normalize_email(email)
     except BadRequest:
         email = ""
+    if email:
+        await check_not_locked(db, email, now)
     user = await session.scalar(select(User).where(User.email == email)) if email else None
+    if user is not None:
+        session.expunge(user)  # keep its loaded values: the rollback would expire them
+    await session.rollback()  # no transaction across the hash (SQLite: it holds the write lock)
     stored = user.password_hash if user is not None else None
     if not await anyio.to_thread.run_sync(verify_password, stored, password) or user is None:
+        if email:
+            await record_failure(db, email, now, settings)
         raise InvalidCredentials()
+    await clear_failures(db, email)
     if password_needs_rehash(user.password_hash):  # parameters were raised since it was set
-        user.password_hash = await anyio.to_thread.run_sync(hash_password, password)
+        new_hash = await anyio.to_thread.run_sync(hash_password, password)
+        user = await session.merge(user)
+        user.password_hash = new_hash  # committed with the session issue_session creates
     return user
 
 

@@ -12,11 +12,15 @@ from fastapi import FastAPI
 from vocalis.api import routes
 from vocalis.api.config import Settings
 from vocalis.api.db import create_database
-from vocalis.api.migrate import upgrade
+from vocalis.api.middleware import BodyLimit, SecurityHeaders
+from vocalis.api.migrate import require_current, upgrade
+from vocalis.api.models import utcnow
 from vocalis.api.storage import create_storage
+from vocalis.api.sweeper import run_sweeper
 from vocalis.api.tasks import Tasks
 from vocalis.api.tasks.reconciler import run_reconciler
-from vocalis.api.worker_client import AiohttpTransport, Transport, WorkerClient
+from vocalis.api.worker_client import Timeouts, WorkerClient
+from vocalis.api.worker_transport import AiohttpTransport, Transport
 from vocalis.error_handlers import install_error_handlers
 
 # Where the worker is assumed to be when VOCALIS_WORKER_URL is unset and no transport is given
@@ -27,20 +31,29 @@ UNCONFIGURED_WORKER = "http://127.0.0.1:8001"
 def create_app(
     settings: Settings, *, worker_transport: Transport | None = None, reconcile: bool = True
 ) -> FastAPI:
-    """Build the app. Tests pass `worker_transport` to reach a worker app in-process."""
+    """Build the app. Tests pass `worker_transport` to reach a worker app in-process;
+    `reconcile=False` runs no background loops (reconciler, sweeper)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = create_database(settings.resolved_database_url)
-        if db.is_sqlite:  # the embedded database migrates itself; PostgreSQL uses `vocalis migrate`
-            await upgrade(db)
+        try:  # the embedded database migrates itself; PostgreSQL must be `vocalis migrate`d
+            await (upgrade(db) if db.is_sqlite else require_current(db))
+        except BaseException:
+            await db.dispose()
+            raise
         token = settings.worker_token.get_secret_value() if settings.worker_token else None
         worker = WorkerClient(
             settings.worker_url or UNCONFIGURED_WORKER,
             token,
-            worker_transport or AiohttpTransport(),
-            timeout=settings.worker_timeout_seconds,
+            worker_transport or AiohttpTransport(settings.worker_connect_timeout_seconds),
+            Timeouts(
+                connect=settings.worker_connect_timeout_seconds,
+                call=settings.worker_timeout_seconds,
+                submit=settings.worker_submit_timeout_seconds,
+                download=settings.worker_download_timeout_seconds,
+            ),
         )
         storage = create_storage(settings)
         tasks = Tasks(db, storage, worker, settings)
@@ -51,18 +64,19 @@ def create_app(
         app.state.storage = storage
         app.state.worker = worker
         app.state.tasks = tasks
-        reconciler = (
-            asyncio.create_task(run_reconciler(tasks, settings.reconcile_interval_seconds))
-            if reconcile and settings.reconcile_interval_seconds > 0
-            else None
-        )
+        loops = []
+        if reconcile and settings.reconcile_interval_seconds > 0:
+            loops.append(run_reconciler(tasks, settings.reconcile_interval_seconds))
+        if reconcile and settings.sweep_interval_seconds > 0:
+            loops.append(run_sweeper(tasks, storage, settings.sweep_interval_seconds, utcnow))
+        running = [asyncio.create_task(loop) for loop in loops]
         try:
             yield
         finally:
-            if reconciler is not None:
-                reconciler.cancel()
+            for loop in running:
+                loop.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await reconciler
+                    await loop
             await tasks.drain()
             await worker.close()
             await db.dispose()
@@ -76,6 +90,8 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes)
+    app.add_middleware(SecurityHeaders)
     for router in routes.routers(web=settings.serve_web):
         app.include_router(router)
     return app

@@ -33,18 +33,50 @@ class Settings(BaseSettings):
     signed_url_seconds: int = 3600
 
     worker_url: str | None = None  # unset: `vocalis serve` starts a local worker
+    # The embedded worker's engine (`vocalis serve --engine`): local, qwen, tone, or auto.
+    engine: str = "local"
     worker_token: SecretStr | None = None
-    worker_timeout_seconds: float = 10.0
+    # Bounded waits on the worker: a worker that accepts connections and never answers costs a
+    # request at most connect + the call's own timeout.
+    worker_connect_timeout_seconds: float = 3.0
+    worker_timeout_seconds: float = 5.0  # status, cancel, health, forget
+    worker_submit_timeout_seconds: float = 10.0
+    worker_download_timeout_seconds: float = 60.0  # between bytes of a result download
     task_timeout_seconds: float = 1800.0
     reconcile_interval_seconds: float = 5.0
     max_active_tasks: int = 4
     # How references reach the worker: "auto" sends a signed URL when it is absolute (S3, or
     # local storage with public_url set), else the audio inline; "inline" always inlines.
     reference_transfer: Literal["auto", "inline"] = "auto"
+    # Status-check errors fail a task only once there were this many in a row AND they lasted
+    # this long: a worker restart (seconds) is ridden out however often the task is polled.
     status_error_limit: int = 5
+    status_error_grace_seconds: float = 60.0
     finalize_lease_seconds: float = 120.0
+    # Polls of one task closer together than 1/rate after its last status check are answered
+    # from the database without a worker call (0: every poll checks).
+    poll_rate_per_second: float = 4.0
+
+    # Limits (429 with Retry-After; 413 for sizes)
+    password_min_length: int = 8
+    login_max_failures: int = 10  # failed sign-ins per email within the window lock it
+    login_failure_window_seconds: float = 900.0
+    login_lockout_seconds: float = 900.0
+    auth_rate_per_minute: int = 30  # sign-in, sign-up and refresh per client address
+    create_rate_per_minute: int = 60  # generate, design preview, clone, upload URLs per user
+    # Peers whose X-Forwarded-For is believed (comma-separated addresses or CIDRs).
+    trusted_proxies: str = ""
+    max_json_bytes: int = 1024 * 1024
+    max_pending_uploads: int = 5  # outstanding direct-upload URLs per user
+    upload_ttl_seconds: float = 3600.0
+    preview_ttl_seconds: float = 86400.0  # unsaved design previews
+    task_retention_days: float = 30.0  # finished task rows (generations keep their history)
+    sweep_interval_seconds: float = 300.0  # the storage sweeper (0: off)
+    user_quota_mb: int = 2048  # stored references + generated audio per user
 
     max_upload_bytes: int = 50 * 1024 * 1024
+    # References are stored at this rate whatever the engine (each worker decodes to its own),
+    # so cloning never waits on a worker.
     reference_sample_rate: int = 24000
     reference_min_seconds: float = 1.0
     reference_max_seconds: float = 300.0

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -14,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vocalis.api.accounts import ensure_profile
 from vocalis.api.config import Settings
+from vocalis.api.db import Database
 from vocalis.api.errors import NotFound, Unauthorized
+from vocalis.api.limits import client_address, hit, trusted_networks
+from vocalis.api.quota import check_quota
 from vocalis.api.security import ACCESS_COOKIE, TokenError, decode_access_token
 from vocalis.api.storage import Storage
 from vocalis.api.tasks import Tasks
-from vocalis.api.voices import Enrolment, reference_sample_rate
+from vocalis.api.voices import Enrolment
 from vocalis.api.worker_client import WorkerClient
 
 M = TypeVar("M")
@@ -114,6 +118,17 @@ async def get_tasks(request: Request) -> Tasks:
     return tasks
 
 
+async def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_clock(request: Request) -> Callable[[], datetime]:
+    """The app's clock (tests drive it by hand: tests/conftest.py FakeClock)."""
+    clock: Callable[[], datetime] = request.app.state.tasks.clock
+    return clock
+
+
 async def get_jwt_secret(request: Request) -> str:
     secret: str = request.app.state.jwt_secret
     return secret
@@ -129,27 +144,58 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 CurrentUser = Annotated[AuthUser, Depends(current_user)]
 OptionalUser = Annotated[AuthUser | None, Depends(optional_user)]
 TasksDep = Annotated[Tasks, Depends(get_tasks)]
+DatabaseDep = Annotated[Database, Depends(get_db)]
+ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
 JwtSecretDep = Annotated[str, Depends(get_jwt_secret)]
 
 
 async def get_enrolment(
-    session: SessionDep, storage: StorageDep, worker: WorkerDep, settings: SettingsDep
+    session: SessionDep, db: DatabaseDep, storage: StorageDep, settings: SettingsDep
 ) -> Enrolment:
-    return Enrolment(session, storage, settings, await reference_sample_rate(worker, settings))
+    return Enrolment(session, db, storage, settings)
 
 
 EnrolmentDep = Annotated[Enrolment, Depends(get_enrolment)]
 
 
-async def provisioned_user(user: CurrentUser, session: SessionDep) -> AuthUser:
-    """The signed-in user, with user and profile rows guaranteed: a deployment trusting a
-    Supabase project's tokens meets users who never signed up here. For routes that create."""
+async def creating_user(
+    user: CurrentUser, session: SessionDep, db: DatabaseDep, settings: SettingsDep, clock: ClockDep
+) -> AuthUser:
+    """The signed-in user, for routes that create work: counted against the per-user creation
+    rate, refused once their storage quota is full, and with user and profile rows guaranteed
+    (a deployment trusting a Supabase project's tokens meets users who never signed up here)."""
+    await hit(
+        db, f"create:{user.id}", settings.create_rate_per_minute, clock(), "new jobs and uploads"
+    )
+    await check_quota(db, user.id, settings)
     await ensure_profile(session, user.id, user.email)
     await session.rollback()  # end the read: a SQLite transaction holds the write lock
     return user
 
 
-ProvisionedUser = Annotated[AuthUser, Depends(provisioned_user)]
+CreatingUser = Annotated[AuthUser, Depends(creating_user)]
+
+
+async def limit_auth_rate(
+    request: Request, db: DatabaseDep, settings: SettingsDep, clock: ClockDep
+) -> None:
+    """Sign-in, sign-up and refresh, per client address (X-Forwarded-For only from a trusted
+    proxy)."""
+    address = client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        trusted_networks(settings.trusted_proxies),
+    )
+    await hit(
+        db,
+        f"auth:{address}",
+        settings.auth_rate_per_minute,
+        clock(),
+        "sign-in, sign-up and refresh attempts from your address",
+    )
+
+
+AuthRateLimit = Depends(limit_auth_rate)
 
 
 def parse_id(raw: str) -> str:

@@ -17,12 +17,8 @@ from vocalis.api.listing import contains_any
 from vocalis.api.models import Generation, TaskStatus, TaskType, Voice, new_id
 from vocalis.api.schemas import GenerateStarted
 from vocalis.api.tasks import Tasks
+from vocalis.api.tasks.estimates import estimated_minutes
 from vocalis.protocol import MAX_TEXT_CHARS
-
-
-def estimated_minutes(text: str) -> float:
-    return max(0.1, round(len(text) / 375, 1))
-
 
 # The local engine's synthesisers a generation may ask for ("auto": the worker's default for
 # the language). A worker without the asked base, or whose base does not speak the language,
@@ -73,7 +69,8 @@ async def start_generation(
         voice.reference_transcript,
     )
     await session.rollback()  # end the read before the task transaction starts (SQLite locks)
-    text, language, minutes = request.text, request.language, estimated_minutes(request.text)
+    text, language = request.text, request.language
+    minutes = await estimated_minutes(len(text), tasks.worker)
     generation_id = new_id()
     task = await tasks.create(
         user.id,

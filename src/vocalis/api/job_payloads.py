@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from vocalis.api.config import Settings
-from vocalis.api.worker_client import Body, json_with_inline_bytes
+from vocalis.api.worker_client import json_with_inline_bytes
+from vocalis.api.worker_transport import Body
 
 _WIRE_FIELDS = ("type", "text", "language", "ref_text", "instruct", "options")
 

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Query
+from pydantic import AfterValidator
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vocalis.api.body import check_text
 from vocalis.api.schemas import Pagination
 
 R = TypeVar("R")
+
+
+def _storable(value: str | None) -> str | None:
+    return check_text(value, "search") if value is not None else None
+
+
+# A search query parameter: bounded, and nothing a database cannot compare (NUL, surrogates).
+SearchTerm = Annotated[str | None, Query(max_length=200), AfterValidator(_storable)]
 
 
 def contains_any(term: str, *columns: Any) -> ColumnElement[bool]:

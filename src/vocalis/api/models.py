@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -130,6 +131,7 @@ class Voice(Base):
     source: Mapped[str] = mapped_column(String(20), default=VoiceSource.UPLOADED.value)
     description: Mapped[str | None] = mapped_column(Text)
     reference_object_key: Mapped[str | None] = mapped_column(String(512))
+    reference_bytes: Mapped[int | None] = mapped_column(BigInteger)  # counts toward the quota
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -152,6 +154,7 @@ class Generation(Base):
     language: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default=TaskStatus.PROCESSING.value)
     audio_object_key: Mapped[str | None] = mapped_column(String(512))
+    audio_bytes: Mapped[int | None] = mapped_column(BigInteger)  # counts toward the quota
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     generation_time_seconds: Mapped[float | None] = mapped_column(Float)
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -182,10 +185,16 @@ class Task(Base):
     job_id: Mapped[str | None] = mapped_column(String(128))
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # job submissions made
     status_errors: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed checks
+    status_error_since: Mapped[datetime | None]  # when the current run of failed checks began
     poll_count: Mapped[int] = mapped_column(Integer, default=0)
     modal_status: Mapped[str | None] = mapped_column(String(32))
     modal_elapsed_seconds: Mapped[float | None] = mapped_column(Float)
     progress: Mapped[float | None] = mapped_column(Float)
+    # Streaming: finished segments the worker holds, their seconds of audio, and the time left
+    # as estimated from the job's own rate (None from a worker without segments).
+    segments_ready: Mapped[int | None] = mapped_column(Integer)
+    audio_seconds_ready: Mapped[float | None] = mapped_column(Float)
+    remaining_seconds: Mapped[float | None] = mapped_column(Float)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     task_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
@@ -197,3 +206,41 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+
+
+class LoginFailures(Base):
+    """Failed sign-ins per email (known or not, so the limit reveals nothing): enough of them
+    within a window lock the email for a cooldown. In the database, so every replica agrees."""
+
+    __tablename__ = "login_failures"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
+class RateWindow(Base):
+    """A fixed-window request counter (`key` is e.g. "auth:<address>" or "create:<user id>",
+    `window` the epoch minute), shared by every replica through the database."""
+
+    __tablename__ = "rate_windows"
+    __table_args__ = (Index("ix_rate_windows_window", "window"),)
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class UploadReservation(Base):
+    """A signed direct-upload URL handed out and not yet finalized (bounded per user; the
+    sweeper removes expired ones and whatever was uploaded to them)."""
+
+    __tablename__ = "upload_reservations"
+    __table_args__ = (Index("ix_upload_reservations_expires", "expires_at"),)
+
+    voice_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    object_key: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

@@ -251,6 +251,11 @@ class TaskOut(BaseModel):
     modal_elapsed_seconds: float | None
     modal_poll_count: int
     progress: float | None
+    # Streaming and estimates (beyond SPEC §3's shape): finished segments, their seconds of
+    # audio, and the time left at the job's own measured rate (null while unknown).
+    segments_ready: int | None = None
+    audio_seconds_ready: float | None = None
+    remaining_seconds: float | None = None
     generation_id: str | None
     metadata: dict[str, Any]
     created_at: datetime
@@ -277,6 +282,9 @@ class TaskOut(BaseModel):
             modal_elapsed_seconds=live.modal_elapsed_seconds if live else row.modal_elapsed_seconds,
             modal_poll_count=row.poll_count,
             progress=live.progress if live else row.progress,
+            segments_ready=live.segments_ready if live else row.segments_ready,
+            audio_seconds_ready=live.audio_seconds_ready if live else row.audio_seconds_ready,
+            remaining_seconds=live.remaining_seconds if live else row.remaining_seconds,
             generation_id=row.generation_id,
             metadata=row.metadata,
             created_at=row.created_at,

@@ -23,7 +23,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from vocalis.api.worker_client import HttpxTransport
+from vocalis.api.worker_transport import HttpxTransport
 from vocalis.protocol import JobRequest, JobState, JobStatus
 
 
@@ -42,12 +42,29 @@ def tone_wav(seconds: float = 1.0, rate: int = 24000) -> bytes:
     return out.getvalue()
 
 
+def join_wavs(parts: list[bytes]) -> bytes:
+    """16-bit mono WAVs of one rate, joined into one."""
+    frames, rate = b"", 24000
+    for part in parts:
+        with wave.open(io.BytesIO(part)) as w:
+            rate = w.getframerate()
+            frames += w.readframes(w.getnframes())
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return out.getvalue()
+
+
 @dataclass
 class Job:
     request: dict[str, Any]
     status: JobState = "running"
     progress: float | None = 0.0
     error: str | None = None
+    segments_ready: int = 0
 
 
 @dataclass
@@ -63,10 +80,33 @@ class ScriptedWorker:
     result_requested: asyncio.Event = field(default_factory=asyncio.Event)
     _results_released: asyncio.Event = field(default_factory=asyncio.Event)
     forget_jobs: bool = False  # status answers 404 for every job (the worker restarted)
+    raw_status: bytes | None = None  # status checks answer 200 with these bytes, whatever they are
+    # /v1/health: exactly what SPEC §5 names (engine, languages, queue depth, capacity).
+    health: dict[str, Any] = field(
+        default_factory=lambda: {
+            "engine": "scripted",
+            "languages": ["Auto", "English"],
+            "queue_depth": 0,
+            "capacity": 8,
+        }
+    )
     result: bytes = field(default_factory=tone_wav)
+    segments: list[bytes] | None = None  # None: a worker without segments (older protocol)
+    rate: dict[str, Any] = field(default_factory=dict)  # extra status fields (the job's rate)
     submitted: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 0
-    bases: dict[str, list[str]] = field(default_factory=dict)  # what /v1/health reports
+
+    def use_segments(self, segments: list[bytes]) -> None:
+        """Act as a worker with segments: these WAVs, released by `ready(n)`; the result is
+        them joined (as a real worker's is)."""
+        self.segments = segments
+        self.result = join_wavs(segments)
+
+    def ready(self, count: int) -> None:
+        """The first `count` segments of every job are finished."""
+        for job in self.jobs.values():
+            job.segments_ready = count
+            job.progress = count / len(self.segments or [None])
 
     def hold_results(self) -> None:
         self.results_held = True
@@ -114,9 +154,12 @@ class ScriptedWorker:
             if self.status_fails:
                 self.status_fails -= 1
                 return JSONResponse({"detail": "boom"}, status_code=500)
+            if self.raw_status is not None:
+                return Response(self.raw_status, media_type="application/json")
             job = self.jobs.get(job_id)
             if job is None or self.forget_jobs:
                 return JSONResponse({"detail": "unknown job"}, status_code=404)
+            with_segments = self.segments is not None
             body = JobStatus(
                 job_id=job_id,
                 status=job.status,
@@ -124,6 +167,12 @@ class ScriptedWorker:
                 elapsed_seconds=1.5,
                 progress=job.progress,
                 error=job.error,
+                segments_ready=(
+                    (len(self.segments or []) if job.status == "completed" else job.segments_ready)
+                    if with_segments
+                    else None
+                ),
+                **self.rate,
             )
             return Response(body.model_dump_json(), media_type="application/json")
 
@@ -143,6 +192,23 @@ class ScriptedWorker:
                 return JSONResponse({"detail": "not ready"}, status_code=409)
             return Response(self.result, media_type="audio/wav")
 
+        @app.get("/v1/jobs/{job_id}/segments/{index}")
+        async def segment(job_id: str, index: int) -> Response:
+            self.calls["segment"] += 1
+            job = self.jobs.get(job_id)
+            if job is None or self.segments is None:
+                return JSONResponse({"detail": "unknown job"}, status_code=404)
+            ready = len(self.segments) if job.status == "completed" else job.segments_ready
+            if index >= ready:
+                return JSONResponse({"detail": "not ready yet"}, status_code=409)
+            return Response(self.segments[index], media_type="audio/wav")
+
+        @app.delete("/v1/jobs/{job_id}")
+        async def forget(job_id: str) -> Response:
+            self.calls["forget"] += 1
+            self.jobs.pop(job_id, None)
+            return Response(status_code=204)
+
         @app.post("/v1/jobs/{job_id}/cancel")
         async def cancel(job_id: str) -> Response:
             self.calls["cancel"] += 1
@@ -155,17 +221,7 @@ class ScriptedWorker:
 
         @app.get("/v1/health")
         async def health() -> Response:
-            return JSONResponse(
-                {
-                    "engine": "peer",
-                    "languages": [],
-                    "sample_rate": 24000,
-                    "queue_depth": 0,
-                    "running": 0,
-                    "capacity": 8,
-                    "concurrency": 1,
-                    "bases": self.bases,
-                }
-            )
+            self.calls["health"] += 1
+            return JSONResponse(self.health)
 
         return app

@@ -16,6 +16,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
+from vocalis.api.body import check_text
 from vocalis.api.errors import BadRequest, PayloadTooLarge
 
 _FORM_OVERHEAD = 64 * 1024  # room for the text fields and multipart boundaries
@@ -67,7 +68,7 @@ def text_field(form: FormData, name: str) -> str | None:
     value: Any = form.get(name)
     if value is None or isinstance(value, UploadFile):
         return None
-    return str(value)
+    return check_text(str(value), name)
 
 
 def file_field(form: FormData, name: str) -> UploadFile | None:

@@ -14,13 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from vocalis.api.config import Settings
+from vocalis.api.db import Database
 from vocalis.api.errors import BadRequest, Conflict, PayloadTooLarge
 from vocalis.api.inputs import parse_language, text_input
 from vocalis.api.listing import contains_any
-from vocalis.api.models import Voice, VoiceSource, new_id
+from vocalis.api.models import Voice, VoiceSource, new_id, utcnow
+from vocalis.api.quota import check_quota
+from vocalis.api.reservations import check_reserved, release, upload_key
 from vocalis.api.storage import Storage
 from vocalis.api.uploads import save_upload, scratch_dir
-from vocalis.api.worker_client import WorkerClient
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +40,6 @@ class VoiceFields:
 
 def reference_key(user_id: str, voice_id: str) -> str:
     return f"references/{user_id}/{voice_id}/reference.wav"
-
-
-def upload_key(user_id: str, voice_id: str) -> str:
-    """Where a direct (signed PUT) upload lands before finalize normalizes it."""
-    return f"uploads/{user_id}/{voice_id}/original"
 
 
 def validate_voice_fields(
@@ -65,22 +62,15 @@ def validate_voice_fields(
     return VoiceFields(name_s, language_s, transcript_s, description_s)
 
 
-async def reference_sample_rate(worker: WorkerClient, settings: Settings) -> int:
-    """References are stored at the engine's sample rate (its health says which); the setting
-    is the fallback while no worker answers."""
-    health = await worker.engine_info()
-    return int(health.sample_rate) if health else settings.reference_sample_rate
-
-
 @dataclass
 class Enrolment:
     """Turns recordings into voices: normalize, store the reference, insert the row — all or
     nothing. Files pass through scratch files, never memory."""
 
     session: AsyncSession
+    db: Database
     storage: Storage
     settings: Settings
-    sample_rate: int  # references are stored at this rate (reference_sample_rate)
 
     async def from_upload(
         self,
@@ -97,7 +87,9 @@ class Enrolment:
 
     async def from_direct_upload(self, user_id: str, voice_id: str, fields: VoiceFields) -> Voice:
         """From what the client PUT to its signed upload URL. Accepted or refused for its audio,
-        the raw upload is not kept (refused for its fields, it never gets here)."""
+        the raw upload and its reservation are not kept (refused for its fields, it never gets
+        here, so the client can correct them and retry)."""
+        await check_reserved(self.db, user_id, voice_id, utcnow())
         key = upload_key(user_id, voice_id)
         if not await self.storage.exists(key):
             raise BadRequest("Audio file not uploaded.")
@@ -112,6 +104,7 @@ class Enrolment:
                 return await self.from_file(user_id, fields, tmp / "upload", voice_id=voice_id)
         finally:
             await self.storage.delete(key)
+            await release(self.db, voice_id)
 
     async def from_file(
         self,
@@ -138,13 +131,15 @@ class Enrolment:
                     lambda: normalize_reference(
                         audio,
                         normalized,
-                        sample_rate=self.sample_rate,
+                        sample_rate=settings.reference_sample_rate,
                         min_seconds=settings.reference_min_seconds,
                         max_seconds=settings.reference_max_seconds,
                     )
                 )
             except AudioError as exc:
                 raise BadRequest(str(exc)) from None
+            size = normalized.stat().st_size
+            await check_quota(self.db, user_id, settings, adding=size)
             key = reference_key(user_id, voice_id)
             await self.storage.put_file(key, normalized, "audio/wav")
         voice = Voice(
@@ -156,6 +151,7 @@ class Enrolment:
             description=fields.description,
             source=source.value,
             reference_object_key=key,
+            reference_bytes=size,
             duration_seconds=round(duration, 3),
         )
         try:

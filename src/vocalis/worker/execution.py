@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class Work:
     """What a slot needs to synthesize one job; plain JSON-able data (it crosses processes)."""
 
-    kind: Literal["clone", "design"]
+    kind: Literal["clone", "design", "transcribe"]
     text: str
     language: str
     out_path: str
@@ -52,6 +52,8 @@ class Work:
         return asdict(self)
 
     def request(self) -> SynthesisRequest:
+        if self.kind == "transcribe":
+            raise ValueError("a transcribe job is not a synthesis")
         return SynthesisRequest(
             kind=self.kind,
             text=self.text,
@@ -75,16 +77,21 @@ class EngineInfo:
     name: str
     sample_rate: int
     languages: tuple[str, ...]
+    # The engine conditions on the transcript word for word (Qwen3-TTS in-context cloning), so
+    # a transcript that does not match its reference must never reach it.
+    exact_transcript: bool = False
     # An engine with several synthesisers (the local engine's bases): name -> its languages.
     bases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, engine: Engine) -> EngineInfo:
+        exact = bool(getattr(engine, "exact_transcript", False))
         bases = getattr(engine, "bases", {})
         return cls(
             engine.name,
             int(engine.sample_rate),
             tuple(engine.languages),
+            exact,
             {name: tuple(languages) for name, languages in bases.items()},
         )
 
@@ -180,7 +187,7 @@ def _write_wav_atomically(path: Path, pcm: Any, rate: int) -> None:
     os.replace(partial, path)
 
 
-class _ThreadRun:
+class ThreadRun:
     def __init__(self) -> None:
         self._progress = 0.0
         self._segments: tuple[int, float] = (0, 0.0)
@@ -219,6 +226,35 @@ class _ThreadRun:
             self.release()
 
 
+class ThreadSlots:
+    """Slots that run jobs in threads of this process: wait for a free one, run there."""
+
+    def __init__(self, concurrency: int, name: str) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=name)
+        self._runs: set[ThreadRun] = set()
+
+    async def start(self, job: Callable[[ThreadRun], Outcome]) -> ThreadRun:
+        """Wait for a slot and run `job(run)` in it; the slot frees when the run is waited."""
+        await self._slots.acquire()
+        run = ThreadRun()
+        self._runs.add(run)
+
+        def release() -> None:
+            self._runs.discard(run)
+            self._slots.release()
+
+        run.release = release
+        run.future = asyncio.get_running_loop().run_in_executor(self._pool, job, run)
+        return run
+
+    async def close(self) -> None:
+        for run in list(self._runs):
+            run.cancel()
+        # Waiting for the threads happens off the event loop so shutdown stays responsive.
+        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+
+
 class ThreadExecutor:
     """Synthesis in threads of this process, with one engine instance shared by all slots.
 
@@ -228,31 +264,16 @@ class ThreadExecutor:
 
     def __init__(self, engine: Engine, concurrency: int = 1) -> None:
         self._engine = engine
-        self._slots = asyncio.Semaphore(concurrency)
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="synth")
-        self._runs: set[_ThreadRun] = set()
+        self._slots = ThreadSlots(concurrency, "synth")
 
     async def open(self) -> EngineInfo:
         return EngineInfo.of(self._engine)
 
     async def start(self, work: Work) -> Run:
-        await self._slots.acquire()
-        run = _ThreadRun()
-        self._runs.add(run)
-
-        def release() -> None:
-            self._runs.discard(run)
-            self._slots.release()
-
-        run.release = release
-        loop = asyncio.get_running_loop()
-        run.future = loop.run_in_executor(
-            self._pool, synthesize_to_file, self._engine, work, run.report, run.segment_done
+        engine = self._engine
+        return await self._slots.start(
+            lambda run: synthesize_to_file(engine, work, run.report, run.segment_done)
         )
-        return run
 
     async def close(self) -> None:
-        for run in list(self._runs):
-            run.cancel()
-        # Waiting for the threads happens off the event loop so shutdown stays responsive.
-        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+        await self._slots.close()

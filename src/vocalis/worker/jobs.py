@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import math
 import shutil
@@ -19,12 +20,12 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import aiohttp
 
-from vocalis.protocol import TERMINAL_STATES, JobRequest, JobState, JobStatus
+from vocalis.protocol import TERMINAL_STATES, JobRequest, JobState, JobStatus, ReferenceWarning
 from vocalis.worker.errors import (
     AtCapacity,
     ExpiredJob,
@@ -37,11 +38,26 @@ from vocalis.worker.errors import (
 from vocalis.worker.execution import EngineInfo, Executor, Outcome, Run, Work
 from vocalis.worker.loudness import DEFAULT_LUFS
 from vocalis.worker.reference import ReferenceProblem, decode_base64_reference, download_reference
+from vocalis.worker.transcribing import TranscriptionExecutor
 
 log = logging.getLogger(__name__)
 
 _TOMBSTONES = 100_000  # expired ids remembered for a 410; beyond that the oldest become 404
 _DEFAULT_RUN_SECONDS = 10.0  # Retry-After estimate before any job has finished
+_VERDICTS = 256  # transcript checks remembered (reference digest, transcript) -> matches
+MISMATCH_NOTICE = ReferenceWarning(
+    code="transcript_mismatch",
+    message="The transcript does not match what is said in the reference, so the voice was "
+    "cloned from the recording alone (speaker embedding), without the transcript.",
+)
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @dataclass(eq=False)  # identity: jobs live in sets
@@ -61,6 +77,7 @@ class Job:
     task: asyncio.Task[None] | None = None
     _progress: float = 0.0
     _segments: tuple[int, float] = (0, 0.0)  # frozen here once the run is over
+    warnings: list[ReferenceWarning] | None = None
 
     @property
     def result_path(self) -> Path:
@@ -103,6 +120,7 @@ class Job:
             ),
             text_chars_done=round(progress * chars),
             text_chars_total=chars,
+            warnings=self.warnings,
         )
 
 
@@ -118,6 +136,7 @@ class JobRunner:
         max_ref_bytes: int,
         fetch_timeout_seconds: float,
         output_lufs: float = DEFAULT_LUFS,
+        transcription: TranscriptionExecutor | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.executor = executor
@@ -128,6 +147,7 @@ class JobRunner:
         self.max_ref_bytes = max_ref_bytes
         self.fetch_timeout = fetch_timeout_seconds
         self.output_lufs = output_lufs
+        self.transcription = transcription or TranscriptionExecutor(jobs_dir, enabled=False)
         self.clock = clock
         self.engine: EngineInfo | None = None
         self._jobs: dict[str, Job] = {}
@@ -138,7 +158,10 @@ class JobRunner:
         # jobs: what a client needs to estimate a job's time before it has a rate of its own.
         self.chars_per_second: float | None = None
         self._http: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Task[None]] = set()  # every job's driver, forgotten ones too
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._transcript_verdicts: dict[
+            tuple[str, str], bool
+        ] = {}  # every job's driver, forgotten ones too
         self._purger: asyncio.Task[None] | None = None
 
     async def open(self) -> EngineInfo:
@@ -156,6 +179,7 @@ class JobRunner:
         # The executor first, so slots stop for good instead of being replaced as their
         # jobs are torn down.
         await self.executor.close()
+        await self.transcription.close()
         tasks = [task for task in self._tasks if not task.done()]
         for task in tasks:
             task.cancel()
@@ -176,17 +200,22 @@ class JobRunner:
                 f"retry in about {wait} s.",
                 headers={"Retry-After": str(wait)},
             )
+        transcribe = request.type == "transcribe"
+        if transcribe and not self.transcription.info.enabled:
+            raise InvalidJob(
+                f"This worker cannot transcribe: {self.transcription.info.reason or 'no model'}"
+            )
         job_id = str(uuid.uuid4())
         job_dir = self.jobs_dir / job_id
         (job_dir / "segments").mkdir(parents=True)
-        clone = request.type == "clone"
+        with_reference = request.type in ("clone", "transcribe")
         work = Work(
             kind=request.type,
             text=request.text,
             language=request.language,
-            out_path=str(job_dir / "result.wav"),
-            segments_dir=str(job_dir / "segments"),
-            ref_audio_path=str(job_dir / "reference") if clone else None,
+            out_path=str(job_dir / ("result.json" if transcribe else "result.wav")),
+            segments_dir=None if transcribe else str(job_dir / "segments"),
+            ref_audio_path=str(job_dir / "reference") if with_reference else None,
             ref_text=request.ref_text,
             instruct=request.instruct,
             options=request.options.model_dump(exclude_none=True),
@@ -325,7 +354,7 @@ class JobRunner:
         elapsed = self.clock() - started
         if outcome.status != "cancelled":
             self._run_seconds = 0.8 * self._run_seconds + 0.2 * elapsed
-        if outcome.status == "completed" and elapsed > 0:
+        if outcome.status == "completed" and elapsed > 0 and job.work.kind != "transcribe":
             rate = len(job.work.text) / elapsed
             self.chars_per_second = (
                 rate if self.chars_per_second is None else 0.8 * self.chars_per_second + 0.2 * rate
@@ -343,7 +372,41 @@ class JobRunner:
                 max_bytes=self.max_ref_bytes,
                 timeout=self.fetch_timeout,
             )
+        if job.work.kind == "transcribe":
+            return await self.transcription.start(job.work)
+        await self._match_transcript(job)
         return await self.executor.start(job.work)
+
+    async def _match_transcript(self, job: Job) -> None:
+        """For an engine that conditions on the transcript word for word: a transcript that
+        does not match its reference is dropped, and the voice cloned from the audio alone
+        (speaker embedding), rather than degenerate (issue 13). Verdicts are cached."""
+        work = job.work
+        assert self.engine is not None
+        if not (
+            work.kind == "clone"
+            and work.ref_text
+            and work.ref_audio_path
+            and self.engine.exact_transcript
+            and self.transcription.info.enabled
+        ):
+            return
+        key = (_file_digest(Path(work.ref_audio_path)), work.ref_text)
+        matches = self._transcript_verdicts.get(key)
+        if matches is None:
+            try:
+                matches = await self.transcription.transcript_matches(
+                    Path(work.ref_audio_path), work.ref_text, work.language
+                )
+            except Exception:  # noqa: BLE001 - a failed check must not fail the synthesis
+                log.exception("the transcript check failed; the transcript is used as given")
+                return
+            self._transcript_verdicts[key] = matches
+            while len(self._transcript_verdicts) > _VERDICTS:
+                self._transcript_verdicts.pop(next(iter(self._transcript_verdicts)))
+        if not matches:
+            job.work = replace(work, ref_text=None)
+            job.warnings = [MISMATCH_NOTICE]
 
     def _settle(self, job: Job, outcome: Outcome) -> None:
         if job.terminal:  # cancelled meanwhile: a late result is discarded, not published

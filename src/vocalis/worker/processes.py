@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from vocalis.lifeline import tie_to_multiprocessing_parent
 from vocalis.worker.execution import EngineInfo, Outcome, Work
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ def _slot_main(
     engine_options: dict[str, Any],
 ) -> None:
     """Entry point of a slot process: load the engine once, then serve one job at a time."""
+    # A slot never outlives its worker: a job it computes then is lost, and would only burn CPU.
+    tie_to_multiprocessing_parent(signal.SIGKILL)
     # Ctrl-C reaches the whole process group; the server decides when slots stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from vocalis.worker.engines import load_engine
@@ -48,12 +51,7 @@ def _slot_main(
         conn.send_bytes(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
         return
     info = EngineInfo.of(engine)
-    ready = {
-        "name": info.name,
-        "sample_rate": info.sample_rate,
-        "languages": info.languages,
-        "bases": info.bases,
-    }
+    ready = asdict(info)
     conn.send_bytes(json.dumps({"ready": ready}).encode())
 
     def report(fraction: float) -> None:
@@ -132,9 +130,7 @@ class _Slot:
             raise RuntimeError(f"the engine failed to load: {message['error']}")
         ready = message["ready"]
         bases = {name: tuple(langs) for name, langs in ready.get("bases", {}).items()}
-        return EngineInfo(
-            ready["name"], int(ready["sample_rate"]), tuple(ready["languages"]), bases
-        )
+        return EngineInfo(**{**ready, "languages": tuple(ready["languages"]), "bases": bases})
 
     async def kill(self) -> None:
         self.process.terminate()

@@ -16,7 +16,15 @@ from vocalis.api.accounts import (
 )
 from vocalis.api.body import read_model
 from vocalis.api.config import Settings
-from vocalis.api.deps import CurrentUser, JwtSecretDep, SessionDep, SettingsDep
+from vocalis.api.deps import (
+    AuthRateLimit,
+    ClockDep,
+    CurrentUser,
+    DatabaseDep,
+    JwtSecretDep,
+    SessionDep,
+    SettingsDep,
+)
 from vocalis.api.errors import BadRequest
 from vocalis.api.schemas import AuthSession, AuthUserOut, Credentials, RefreshGrant
 from vocalis.api.security import ACCESS_COOKIE
@@ -38,7 +46,7 @@ def _set_access_cookie(response: Response, auth: AuthSession, settings: Settings
     )
 
 
-@router.post("/signup")
+@router.post("/signup", dependencies=[AuthRateLimit])
 async def signup(
     request: Request,
     response: Response,
@@ -48,25 +56,28 @@ async def signup(
 ) -> AuthSession:
     """Create an account with email and password, and sign in."""
     body = await read_model(request, Credentials)
-    user = await create_user(session, body.email, body.password)
+    user = await create_user(session, body.email, body.password, settings.password_min_length)
     auth = await issue_session(session, user, secret=secret, settings=settings)
     _set_access_cookie(response, auth, settings)
     return auth
 
 
-@router.post("/token")
+@router.post("/token", dependencies=[AuthRateLimit])
 async def token(
     request: Request,
     response: Response,
     session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     secret: JwtSecretDep,
+    clock: ClockDep,
     grant_type: str | None = None,
 ) -> AuthSession:
     """Sign in (grant_type=password) or rotate a refresh token (grant_type=refresh_token)."""
     if grant_type == "password":
         credentials = await read_model(request, Credentials)
-        user = await authenticate(session, credentials.email, credentials.password)
+        email, password = credentials.email, credentials.password
+        user = await authenticate(session, db, email, password, settings, clock())
         auth = await issue_session(session, user, secret=secret, settings=settings)
     elif grant_type == "refresh_token":
         grant = await read_model(request, RefreshGrant)

@@ -7,18 +7,26 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from vocalis.api.body import read_json_object
-from vocalis.api.deps import EnrolmentDep, ProvisionedUser, SettingsDep, StorageDep, parse_id
+from vocalis.api.deps import (
+    CreatingUser,
+    DatabaseDep,
+    EnrolmentDep,
+    SettingsDep,
+    StorageDep,
+    parse_id,
+)
 from vocalis.api.errors import BadRequest
-from vocalis.api.models import new_id
+from vocalis.api.models import utcnow
+from vocalis.api.reservations import reserve
 from vocalis.api.uploads import file_field, read_form, text_field
-from vocalis.api.voices import upload_key, validate_voice_fields
+from vocalis.api.voices import validate_voice_fields
 
 router = APIRouter(prefix="/api/clone", tags=["clone"])
 
 
 @router.post("")
 async def clone(
-    request: Request, user: ProvisionedUser, enrolment: EnrolmentDep, settings: SettingsDep
+    request: Request, user: CreatingUser, enrolment: EnrolmentDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Clone a voice from a recording and its transcript (multipart form)."""
     async with read_form(request, settings.max_upload_bytes) as form:
@@ -37,23 +45,25 @@ async def clone(
 
 @router.post("/upload-url")
 async def upload_url(
-    request: Request, user: ProvisionedUser, storage: StorageDep, settings: SettingsDep
+    request: Request,
+    user: CreatingUser,
+    db: DatabaseDep,
+    storage: StorageDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Reserve a voice id and a signed URL to PUT the recording to directly."""
     body = await read_json_object(request)
     validate_voice_fields(
         body.get("name"), body.get("language"), body.get("transcript"), body.get("description")
     )
-    voice_id = new_id()
-    key = upload_key(user.id, voice_id)
-    url = await storage.signed_url(key, method="PUT", expires_in=settings.signed_url_seconds)
+    voice_id, key = await reserve(db, user.id, settings, utcnow())
+    expires_in = min(settings.signed_url_seconds, int(settings.upload_ttl_seconds))
+    url = await storage.signed_url(key, method="PUT", expires_in=expires_in)
     return {"voice_id": voice_id, "upload_url": url, "object_key": key}
 
 
 @router.post("/finalize")
-async def finalize(
-    request: Request, user: ProvisionedUser, enrolment: EnrolmentDep
-) -> dict[str, Any]:
+async def finalize(request: Request, user: CreatingUser, enrolment: EnrolmentDep) -> dict[str, Any]:
     """Turn a directly uploaded recording into a voice."""
     body = await read_json_object(request)
     if not isinstance(body.get("voice_id"), str):

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from vocalis.api.body import read_json_object
-from vocalis.api.deps import EnrolmentDep, ProvisionedUser, SettingsDep, TasksDep
+from vocalis.api.deps import CreatingUser, EnrolmentDep, SettingsDep, TasksDep
 from vocalis.api.designs import start_preview, validate_design
 from vocalis.api.errors import BadRequest
 from vocalis.api.models import VoiceSource
@@ -18,14 +18,14 @@ router = APIRouter(prefix="/api/voices/design", tags=["design"])
 
 
 @router.post("/preview")
-async def preview(request: Request, user: ProvisionedUser, tasks: TasksDep) -> dict[str, Any]:
+async def preview(request: Request, user: CreatingUser, tasks: TasksDep) -> dict[str, Any]:
     """Start a design_preview task speaking `text` in a voice described by `instruct`."""
     return await start_preview(tasks, user.id, await read_json_object(request))
 
 
 @router.post("")
 async def save(
-    request: Request, user: ProvisionedUser, enrolment: EnrolmentDep, settings: SettingsDep
+    request: Request, user: CreatingUser, enrolment: EnrolmentDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Save a chosen preview (multipart: name, text, language, instruct, audio) as a voice."""
     async with read_form(request, settings.max_upload_bytes) as form:

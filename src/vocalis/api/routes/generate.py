@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from vocalis.api.body import read_json_object
-from vocalis.api.deps import ProvisionedUser, SessionDep, TasksDep
+from vocalis.api.deps import CreatingUser, SessionDep, TasksDep
 from vocalis.api.generations import parse_generate, start_generation
 from vocalis.api.schemas import GenerateStarted
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api", tags=["generate"])
 
 @router.post("/generate")
 async def generate(
-    request: Request, user: ProvisionedUser, session: SessionDep, tasks: TasksDep
+    request: Request, user: CreatingUser, session: SessionDep, tasks: TasksDep
 ) -> GenerateStarted:
     """Start speaking `text` in a voice; poll the returned task for the audio."""
     body = parse_generate(await read_json_object(request))

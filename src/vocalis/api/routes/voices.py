@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from vocalis.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep, get_owned
 from vocalis.api.errors import NotFound
-from vocalis.api.listing import paginate
+from vocalis.api.listing import SearchTerm, paginate
 from vocalis.api.models import Voice
 from vocalis.api.schemas import VoiceOut, VoicePage
 from vocalis.api.voices import delete_voice, voices_query
@@ -23,7 +23,7 @@ async def voices(
     session: SessionDep,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
-    search: Annotated[str | None, Query(max_length=200)] = None,
+    search: SearchTerm = None,
     source: Literal["uploaded", "designed"] | None = None,
 ) -> VoicePage:
     """The signed-in user's voices, newest first."""

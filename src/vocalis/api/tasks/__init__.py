@@ -8,7 +8,8 @@ rows.py         typed rows (TaskRow) and what a poll observed on top of them (Li
 reconciler.py   advances tasks nobody polls, through the machine's poll
 """
 
+from vocalis.api.tasks import store
 from vocalis.api.tasks.machine import Tasks
 from vocalis.api.tasks.rows import Live, Polled, TaskRow
 
-__all__ = ["Live", "Polled", "TaskRow", "Tasks"]
+__all__ = ["Live", "Polled", "TaskRow", "Tasks", "store"]

@@ -20,11 +20,12 @@ from typing import Any
 
 from vocalis.api.config import Settings
 from vocalis.api.db import Database
-from vocalis.api.errors import BadRequest, UpstreamError
+from vocalis.api.errors import BadRequest, Unavailable, UpstreamError
 from vocalis.api.job_payloads import job_body
 from vocalis.api.models import TaskStatus, TaskType, new_id, utcnow
 from vocalis.api.storage import Storage
 from vocalis.api.tasks import store
+from vocalis.api.tasks.estimates import remaining_seconds
 from vocalis.api.tasks.results import (
     EmptyResult,
     generation_key,
@@ -35,7 +36,7 @@ from vocalis.api.tasks.results import (
 from vocalis.api.tasks.rows import Live, Polled, TaskRow
 from vocalis.api.tasks.store import T
 from vocalis.api.tasks.transitions import transition
-from vocalis.api.worker_client import JobUnknown, WorkerClient, WorkerError
+from vocalis.api.worker_client import JobUnknown, WorkerClient, WorkerDown, WorkerError
 from vocalis.protocol import JobStatus
 
 log = logging.getLogger(__name__)
@@ -100,19 +101,27 @@ class Tasks:
         if not wait:
             self._spawn(self._submit(task_id, job_request, token, initial=True))
             return await store.load(self.db, task_id)
-        task = await self._submit(task_id, job_request, token, initial=True)
+        task, problem = await self._submit(task_id, job_request, token, initial=True)
         if task.status is TaskStatus.FAILED:
-            raise UpstreamError(task.error)
+            # A worker that does not answer is a 503 (try again); one that refused, a 502.
+            raise (Unavailable if isinstance(problem, WorkerDown) else UpstreamError)(task.error)
         return task
 
     async def _submit(
         self, task_id: str, job_request: dict[str, Any], token: str, *, initial: bool
-    ) -> TaskRow:
-        """Submit the job under the lease `token`; record the job id, or fail the task."""
+    ) -> tuple[TaskRow, WorkerError | OSError | None]:
+        """Submit the job under the lease `token`; record the job id, or fail the task (and
+        say why: the exception)."""
         try:
             body = await job_body(job_request, self.storage, self.settings)
             job_id = await self.worker.submit(body)
         except (WorkerError, OSError) as exc:
+            log.warning("submitting task %s failed: %s", task_id, exc)
+            reason = (
+                exc.public
+                if isinstance(exc, WorkerError)
+                else "the voice's reference audio could not be read."
+            )
             verb = "start" if initial else "restart"
             async with self.db.engine.begin() as conn:
                 await transition(
@@ -120,9 +129,9 @@ class Tasks:
                     task_id,
                     TaskStatus.FAILED,
                     where=(T.c.lease_owner == token,),
-                    error=f"Could not {verb} synthesis: {exc}",
+                    error=f"Could not {verb} synthesis: {reason}",
                 )
-            return await store.load(self.db, task_id)
+            return await store.load(self.db, task_id), exc
         async with self.db.engine.begin() as conn:
             if initial:
                 won = await transition(
@@ -136,18 +145,23 @@ class Tasks:
                 won = await store.swap_job(conn, task_id, token, job_id)
         if not won:  # cancelled (or timed out) while we were submitting
             self._cancel_job_soon(job_id)
-        return await store.load(self.db, task_id)
+        return await store.load(self.db, task_id), None
 
     # ---- poll --------------------------------------------------------------------------
 
     async def poll(
         self, task_id: str, user_id: str | None, *, stale_before: datetime | None = None
     ) -> Polled:
-        """Count this check and advance the task by one job-status call (SPEC §2). With
-        `stale_before` (the reconciler) only a task nobody checked since then is advanced."""
+        """Count this check and advance the task by one job-status call (SPEC §2).
+
+        Only a task nobody checked since `stale_before` is advanced (the reconciler passes its
+        interval); a poll closer than 1/poll_rate_per_second to the task's last check is
+        answered as stored, without a worker call, however fast a client polls."""
         now = self.clock()
+        if stale_before is None and self.settings.poll_rate_per_second > 0:
+            stale_before = now - timedelta(seconds=1 / self.settings.poll_rate_per_second)
         task = await store.count_check(self.db, task_id, user_id, now, stale_before)
-        if task is None:  # terminal, someone else just checked it, or NotFound
+        if task is None:  # terminal, checked a moment ago, or NotFound
             return Polled(await store.load(self.db, task_id, user_id))
         return await self._advance(task, now)
 
@@ -162,7 +176,7 @@ class Tasks:
         except JobUnknown:
             return await self._lost(task, now)
         except WorkerError as exc:
-            return await self._status_error(task, exc)
+            return await self._status_error(task, exc, now)
         if status.status in ("queued", "running"):
             return await self._running(task, status)
         if status.status == "failed":
@@ -172,22 +186,38 @@ class Tasks:
         return await self._finalize(task, status, now)
 
     async def _running(self, task: TaskRow, status: JobStatus) -> Polled:
-        live = Live(status.status, status.progress, round(status.elapsed_seconds, 2))
+        live = Live(
+            status.status,
+            status.progress,
+            round(status.elapsed_seconds, 2),
+            status.segments_ready,
+            status.audio_seconds_ready,
+            await remaining_seconds(status, self.worker),
+        )
         moved = (status.progress or 0.0) - (task.progress or 0.0) >= PROGRESS_WRITE_STEP
-        if moved or task.modal_status != status.status or task.status_errors:
-            await store.record_live(
-                self.db, task.id, live.modal_status, live.progress, live.modal_elapsed_seconds or 0
-            )
+        new_segment = (status.segments_ready or 0) != (task.segments_ready or 0)
+        if moved or new_segment or task.modal_status != status.status or task.status_errors:
+            await store.record_live(self.db, task.id, live)
         return Polled(task, live)
 
-    async def _status_error(self, task: TaskRow, exc: WorkerError) -> Polled:
-        errors = await store.count_status_error(self.db, task.id)
-        if errors is not None and errors >= self.settings.status_error_limit:
-            return await self._fail(
-                task, f"Lost contact with the synthesis worker after {errors} failed checks: {exc}"
-            )
+    async def _status_error(self, task: TaskRow, exc: WorkerError, now: datetime) -> Polled:
+        """One failed check changes nothing; failing for good takes both several checks in a
+        row and a grace period, so a worker restart is ridden out at any polling rate."""
         log.warning("status check for task %s failed: %s", task.id, exc)
-        return Polled(task, Live("status_error", task.progress, task.modal_elapsed_seconds))
+        run = await store.count_status_error(self.db, task.id, now)
+        if run is not None:
+            errors, since = run
+            lasted = (now - since).total_seconds()
+            if (
+                errors >= self.settings.status_error_limit
+                and lasted >= self.settings.status_error_grace_seconds
+            ):
+                return await self._fail(
+                    task,
+                    f"Lost contact with the synthesis worker for {lasted:.0f} s "
+                    f"({errors} failed checks). {exc.public}",
+                )
+        return Polled(task, Live.kept(task, "status_error"))
 
     async def _lost(self, task: TaskRow, now: datetime) -> Polled:
         """The worker no longer knows the job (it restarted): resubmit once, then fail."""
@@ -201,14 +231,16 @@ class Tasks:
         token = await store.claim_lease(self.db, task, now, SUBMIT_LEASE_SECONDS)
         if token is None:
             return Polled(task)
-        return Polled(await self._submit(task.id, task.job_request, token, initial=False))
+        resubmitted, _ = await self._submit(task.id, task.job_request, token, initial=False)
+        return Polled(resubmitted)
 
     async def _resume_submission(self, task: TaskRow, now: datetime) -> Polled:
         """A pending task with no job: its creator is submitting, or died before it could."""
         token = await store.claim_lease(self.db, task, now, SUBMIT_LEASE_SECONDS)
         if token is None:
             return Polled(task)
-        return Polled(await self._submit(task.id, task.job_request, token, initial=True))
+        submitted, _ = await self._submit(task.id, task.job_request, token, initial=True)
+        return Polled(submitted)
 
     async def _fail(self, task: TaskRow, error: str, *, cancel_job: bool = True) -> Polled:
         async with self.db.engine.begin() as conn:
@@ -223,10 +255,10 @@ class Tasks:
         assert task.job_id is not None
         token = await store.claim_lease(self.db, task, now, self.settings.finalize_lease_seconds)
         if token is None:  # another poll is storing the result right now
-            return Polled(task, Live("finalizing", 1.0, task.modal_elapsed_seconds))
+            return Polled(task, Live.kept(task, "finalizing", 1.0))
         key = result_key(task)
         try:
-            duration = await store_result(
+            audio = await store_result(
                 self.worker, self.storage, self.settings.scratch_dir, task.job_id, key
             )
         except JobUnknown:
@@ -237,7 +269,7 @@ class Tasks:
         except (WorkerError, ValueError, OSError) as exc:  # AudioError is a ValueError
             log.warning("fetching the result of task %s failed: %s", task.id, exc)
             await store.release_lease(self.db, task.id, token)
-            return Polled(task, Live("result_error", 1.0, task.modal_elapsed_seconds))
+            return Polled(task, Live.kept(task, "result_error", 1.0))
         elapsed = round(status.elapsed_seconds, 2)
         async with self.db.engine.begin() as conn:
             won = await transition(
@@ -249,12 +281,14 @@ class Tasks:
                 progress=1.0,
                 modal_status="completed",
                 modal_elapsed_seconds=elapsed,
+                remaining_seconds=0.0,
             )
             if won and task.generation_id:
-                await store.record_result(conn, task.generation_id, key, duration, elapsed)
+                await store.record_result(conn, task.generation_id, key, audio, elapsed)
         final = await store.load(self.db, task.id)
         if not won and final.status is not TaskStatus.COMPLETED:
             await self.storage.delete(key)  # cancel (or a deadline) won the race: keep nothing
+        self._spawn(self._forget_job(task.job_id))  # stored (or not wanted): the worker may drop it
         return Polled(final)
 
     # ---- cancel and delete -------------------------------------------------------------
@@ -286,6 +320,24 @@ class Tasks:
             if key:
                 await self.storage.delete(key)
 
+    async def expire(self, now: datetime) -> int:
+        """Retention (the sweeper): unsaved design previews go, audio and row, after
+        preview_ttl_seconds; other finished task rows after task_retention_days (their
+        generations stay in the history). Returns how many rows went."""
+        previews = await store.finished_before(
+            self.db,
+            TaskType.DESIGN_PREVIEW,
+            now - timedelta(seconds=self.settings.preview_ttl_seconds),
+        )
+        for task in previews:
+            await self.storage.delete(result_key(task))
+        old = await store.finished_before(
+            self.db, TaskType.GENERATE, now - timedelta(days=self.settings.task_retention_days)
+        )
+        gone = [t.id for t in previews + old]
+        await store.delete_task_rows(self.db, gone)
+        return len(gone)
+
     async def _cancel(self, task: TaskRow) -> bool:
         """Cancel (compare-and-set); True if this call won. The job is cancelled best-effort."""
         async with self.db.engine.begin() as conn:
@@ -302,6 +354,12 @@ class Tasks:
             await self.worker.cancel(job_id)
         except WorkerError as exc:  # best effort: the job result will simply never be used
             log.info("cancelling job %s failed: %s", job_id, exc)
+
+    async def _forget_job(self, job_id: str) -> None:
+        try:
+            await self.worker.forget(job_id)
+        except WorkerError as exc:  # best effort: the worker's retention drops it anyway
+            log.info("asking the worker to drop job %s failed: %s", job_id, exc)
 
     def _cancel_job_soon(self, job_id: str) -> None:
         self._spawn(self._cancel_job(job_id))

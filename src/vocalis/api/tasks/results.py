@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -34,11 +35,17 @@ def result_url(task: TaskRow) -> str:
     return f"/api/tasks/{task.id}/audio"
 
 
+@dataclass(frozen=True)
+class StoredAudio:
+    seconds: float
+    bytes: int
+
+
 async def store_result(
     worker: WorkerClient, storage: Storage, scratch: Path, job_id: str, key: str
-) -> float:
+) -> StoredAudio:
     """Download a finished job's audio to a scratch file under `scratch` and store it at
-    `key`; its seconds.
+    `key`.
 
     EmptyResult (nothing stored) when the audio has no samples: a completed job's result does
     not change, so retrying cannot help."""
@@ -50,5 +57,6 @@ async def store_result(
         duration = await anyio.to_thread.run_sync(wav_duration, path)
         if duration <= 0:
             raise EmptyResult(EmptyResult.__doc__)
+        size = path.stat().st_size
         await storage.put_file(key, path, "audio/wav")
-    return duration
+    return StoredAudio(duration, size)

@@ -26,10 +26,14 @@ class TaskRow:
     job_id: str | None
     attempts: int
     status_errors: int
+    status_error_since: datetime | None
     poll_count: int
     modal_status: str | None
     modal_elapsed_seconds: float | None
     progress: float | None
+    segments_ready: int | None
+    audio_seconds_ready: float | None
+    remaining_seconds: float | None
     result: dict[str, Any] | None
     error: str | None
     metadata: dict[str, Any]
@@ -66,6 +70,21 @@ class Live:
     modal_status: str
     progress: float | None = None
     modal_elapsed_seconds: float | None = None
+    segments_ready: int | None = None
+    audio_seconds_ready: float | None = None
+    remaining_seconds: float | None = None
+
+    @classmethod
+    def kept(cls, row: TaskRow, modal_status: str, progress: float | None = None) -> Live:
+        """A new worker status over what the row already knows."""
+        return cls(
+            modal_status,
+            row.progress if progress is None else progress,
+            row.modal_elapsed_seconds,
+            row.segments_ready,
+            row.audio_seconds_ready,
+            row.remaining_seconds,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +102,4 @@ class GenerationRef:
     id: str
     user_id: str
     audio_object_key: str | None
+    status: TaskStatus

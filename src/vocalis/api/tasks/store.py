@@ -37,10 +37,13 @@ from vocalis.api.models import (
     TERMINAL_STATUSES,
     Generation,
     Task,
+    TaskStatus,
+    TaskType,
     User,
     new_id,
 )
-from vocalis.api.tasks.rows import GenerationRef, TaskRow
+from vocalis.api.tasks.results import StoredAudio
+from vocalis.api.tasks.rows import GenerationRef, Live, TaskRow
 
 T = cast(Table, Task.__table__)
 G = cast(Table, Generation.__table__)
@@ -135,14 +138,32 @@ async def load_generation(db: Database, generation_id: str, user_id: str) -> Gen
     async with db.autocommit() as conn:
         row = (
             await conn.execute(
-                select(G.c.id, G.c.user_id, G.c.audio_object_key).where(
+                select(G.c.id, G.c.user_id, G.c.audio_object_key, G.c.status).where(
                     G.c.id == generation_id, G.c.user_id == user_id
                 )
             )
         ).first()
     if row is None:
         raise NotFound("Generation not found.")
-    return GenerationRef(row.id, row.user_id, row.audio_object_key)
+    return GenerationRef(row.id, row.user_id, row.audio_object_key, TaskStatus(row.status))
+
+
+async def task_of_generation(db: Database, generation_id: str) -> TaskRow | None:
+    """The task that makes a generation (the newest, should there be several)."""
+    async with db.autocommit() as conn:
+        row = (
+            (
+                await conn.execute(
+                    select(T)
+                    .where(T.c.generation_id == generation_id)
+                    .order_by(T.c.created_at.desc())
+                    .limit(1)
+                )
+            )
+            .mappings()
+            .first()
+        )
+    return TaskRow.from_row(row) if row is not None else None
 
 
 async def active_tasks_of_generation(db: Database, generation_id: str) -> list[TaskRow]:
@@ -220,7 +241,10 @@ def submitted(job_id: str) -> dict[str, Any]:
         lease_until=None,
         modal_status="queued",
         status_errors=0,
+        status_error_since=None,
         progress=None,
+        segments_ready=None,
+        audio_seconds_ready=None,
     )
 
 
@@ -235,40 +259,54 @@ async def swap_job(conn: AsyncConnection, task_id: str, token: str, job_id: str)
     return result.rowcount == 1
 
 
-async def record_live(
-    db: Database, task_id: str, modal_status: str, progress: float | None, elapsed: float
-) -> None:
-    """Persist what the worker reported (for the job feed), clearing the error count."""
+async def record_live(db: Database, task_id: str, live: Live) -> None:
+    """Persist what the worker reported (the job feed and coalesced polls show it), clearing
+    the error count."""
     async with db.autocommit() as conn:
         await conn.execute(
             update(T)
             .where(T.c.id == task_id, T.c.status.in_(ACTIVE))
             .values(
                 status_errors=0,
-                modal_status=modal_status,
-                progress=progress,
-                modal_elapsed_seconds=elapsed,
+                status_error_since=None,
+                modal_status=live.modal_status,
+                progress=live.progress,
+                modal_elapsed_seconds=live.modal_elapsed_seconds,
+                segments_ready=live.segments_ready,
+                audio_seconds_ready=live.audio_seconds_ready,
+                remaining_seconds=live.remaining_seconds,
             )
         )
 
 
-async def count_status_error(db: Database, task_id: str) -> int | None:
-    """One more consecutive failed status check; the new count (None: no longer active)."""
+async def count_status_error(
+    db: Database, task_id: str, now: datetime
+) -> tuple[int, datetime] | None:
+    """One more consecutive failed status check: the run's count and when it began (None: the
+    task is no longer active)."""
     async with db.autocommit() as conn:
-        errors: int | None = await conn.scalar(
-            update(T)
-            .where(T.c.id == task_id, T.c.status.in_(ACTIVE))
-            .values(status_errors=T.c.status_errors + 1, modal_status="status_error")
-            .returning(T.c.status_errors)
-        )
-    return errors
+        row = (
+            await conn.execute(
+                update(T)
+                .where(T.c.id == task_id, T.c.status.in_(ACTIVE))
+                .values(
+                    status_errors=T.c.status_errors + 1,
+                    status_error_since=func.coalesce(
+                        T.c.status_error_since, literal(now, T.c.status_error_since.type)
+                    ),
+                    modal_status="status_error",
+                )
+                .returning(T.c.status_errors, T.c.status_error_since)
+            )
+        ).first()
+    return (row.status_errors, row.status_error_since) if row is not None else None
 
 
 async def record_result(
     conn: AsyncConnection,
     generation_id: str,
     key: str,
-    duration_seconds: float,
+    audio: StoredAudio,
     generation_time_seconds: float,
 ) -> None:
     await conn.execute(
@@ -276,7 +314,8 @@ async def record_result(
         .where(G.c.id == generation_id)
         .values(
             audio_object_key=key,
-            duration_seconds=round(duration_seconds, 3),
+            audio_bytes=audio.bytes,
+            duration_seconds=round(audio.seconds, 3),
             generation_time_seconds=round(generation_time_seconds, 2),
         )
     )
@@ -293,6 +332,25 @@ async def delete_task_row(db: Database, task_id: str) -> None:
 async def delete_generation_row(db: Database, generation_id: str) -> None:
     async with db.engine.begin() as conn:
         await conn.execute(delete(G).where(G.c.id == generation_id))
+
+
+async def finished_before(
+    db: Database, type_: TaskType, before: datetime, limit: int = 500
+) -> list[TaskRow]:
+    """Terminal tasks of a type that finished before `before` (the sweeper's retention)."""
+    async with db.autocommit() as conn:
+        rows = await conn.execute(
+            select(T)
+            .where(T.c.type == type_.value, T.c.status.in_(TERMINAL), T.c.completed_at < before)
+            .limit(limit)
+        )
+        return [TaskRow.from_row(r) for r in rows.mappings()]
+
+
+async def delete_task_rows(db: Database, task_ids: Sequence[str]) -> None:
+    if task_ids:
+        async with db.engine.begin() as conn:
+            await conn.execute(delete(T).where(T.c.id.in_(list(task_ids))))
 
 
 # ---- the job feed ----------------------------------------------------------------------------

@@ -242,6 +242,19 @@ def load_qwen_model(model_id: str, revision: str | None = None, device: str | No
     return Qwen3TTSModel.from_pretrained(source, **kwargs)
 
 
+def require_model_type(model: Any, expected: str) -> Any:
+    """Refuse a checkpoint of the wrong kind when it loads, not on the first job.
+
+    qwen-tts checks only inside each call and raises ValueError, which a clone job would report
+    as unusable reference audio; a Base model given as the design model (or the reverse) is a
+    deployment mistake, so it stops the worker at startup or fails loudly on first use.
+    """
+    found = model.model.tts_model_type
+    if found != expected:
+        raise ValueError(f"expected a Qwen3-TTS {expected} checkpoint, got a {found} one")
+    return model
+
+
 def seed_torch(seed: int) -> None:
     import torch
 
@@ -287,6 +300,9 @@ class QwenEngine:
     name = "qwen"
     sample_rate = SAMPLE_RATE
     languages: tuple[str, ...] = LANGUAGES
+    # In-context cloning conditions on ref_text word for word: a transcript covering only part
+    # of the clip makes generation degenerate, so the worker checks it (EngineInfo).
+    exact_transcript = True
 
     def __init__(
         self,
@@ -314,7 +330,9 @@ class QwenEngine:
         # Jobs interleave at chunk boundaries, which keeps a long job from starving short ones.
         self._lock = threading.Lock()
         self._design_lock = threading.Lock()
-        self._model = model if model is not None else load_qwen_model(model_id, revision, device)
+        if model is None:
+            model = require_model_type(load_qwen_model(model_id, revision, device), "base")
+        self._model = model
         self._design_model = design_model
 
     def synthesize(self, request: SynthesisRequest, progress: Progress) -> Iterator[np.ndarray]:
@@ -401,7 +419,8 @@ class QwenEngine:
         # loads on the first design job rather than at startup.
         with self._design_lock:
             if self._design_model is None:
-                self._design_model = load_qwen_model(
+                designer = load_qwen_model(
                     self._design_model_id, self._design_revision, self._device
                 )
+                self._design_model = require_model_type(designer, "voice_design")
             return self._design_model

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,9 +71,15 @@ class ToneEngine:
         self,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        gate_after: int | None = None,
+        gate_file: str | None = None,
     ) -> None:
+        """`gate_after`/`gate_file` (engine options, for tests of what happens while a job
+        runs): after that many chunks of every job, wait until `gate_file` exists."""
         self._clock = clock
         self._sleep = sleep
+        self._gate_after = gate_after
+        self._gate_file = Path(gate_file) if gate_file else None
 
     def synthesize(self, request: SynthesisRequest, progress: Progress) -> Iterator[F32]:
         """One tone per sentence chunk, each a segment; progress after each, by characters."""
@@ -95,13 +102,22 @@ class ToneEngine:
                 self._sleep(pause)
             if hold_after is not None and index + 1 == hold_after:
                 self._hold(progress, done / total)
+            if self._gate_file is not None and index + 1 == self._gate_after:
+                self._hold(progress, done / total, until=self._gate_file.exists)
             if stuck_after is not None and index + 1 == stuck_after:
                 self._hold(lambda _fraction: None, done / total)
 
-    def _hold(self, progress: Callable[[float], None], fraction: float) -> None:
+    def _hold(
+        self,
+        progress: Callable[[float], None],
+        fraction: float,
+        until: Callable[[], bool] = lambda: False,
+    ) -> None:
         deadline = self._clock() + MAX_HOLD_SECONDS
         while self._clock() < deadline:
             progress(fraction)  # raises JobCancelled once the job is cancelled
+            if until():
+                return
             self._sleep(_HOLD_POLL_SECONDS)
         raise SynthesisError("The tone engine held this job and nobody cancelled it.")
 
