@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 
 ALSA_DIR = Path("/usr/share/sounds/alsa")
@@ -68,6 +69,28 @@ def alsa_references(directory: Path = ALSA_DIR) -> list[Reference]:
         for path in sorted(directory.glob("*.wav"))
         if path.stem != "Noise"  # pink noise, not speech
     ]
+
+
+def alsa_voices(cache_dir: Path, directory: Path = ALSA_DIR) -> list[Reference]:
+    """The alsa-utils phrases as two enrolment clips of one speaker (four phrases each, half a
+    second apart), so each has a held-out clip: the other. Empty without alsa-utils."""
+    phrases = alsa_references(directory)
+    if len(phrases) < 2:
+        return []
+    half = len(phrases) // 2
+    voices = []
+    for label, group in (("A", phrases[:half]), ("B", phrases[half:])):
+        path = cache_dir / "alsa" / f"voice-{label}.wav"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            parts = [sf.read(p.path, dtype="float32", always_2d=True) for p in group]
+            rate = parts[0][1]
+            gap = np.zeros(rate // 2, np.float32)
+            joined = [piece for audio, _ in parts for piece in (audio.mean(axis=1), gap)]
+            sf.write(path, np.concatenate(joined[:-1]), rate)
+        text = ". ".join(p.text for p in group) + "."
+        voices.append(Reference(f"alsa/{label}", "alsa", path, text))
+    return voices
 
 
 def pyannote_references(cache_dir: Path) -> list[Reference]:

@@ -59,6 +59,9 @@ class JobOptions(BaseModel):
 
     max_new_tokens: int | None = Field(default=None, ge=1, le=32_768)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    # The local engine's synthesiser under its voice matcher (Health.bases lists them); one
+    # that does not speak the job's language, or an unknown name, gets the engine's default.
+    base: str | None = Field(default=None, max_length=32)
     # Output level: "standard" brings every voice to `output_lufs` (default: the worker's,
     # -16 LUFS); "reference" keeps the reference recording's own level (clone jobs).
     loudness: Literal["standard", "reference"] | None = None
@@ -225,4 +228,6 @@ class Health(BaseModel):
     # Measured over recent completed jobs (None until one completed): a job of n characters
     # takes about n / chars_per_second once it runs.
     chars_per_second: float | None = None
+    # Engines with several synthesisers (the local engine's bases): name -> languages it speaks.
+    bases: dict[str, list[str]] = Field(default_factory=dict)
     transcription: TranscriptionInfo = Field(default_factory=lambda: TranscriptionInfo())

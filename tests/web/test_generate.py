@@ -284,3 +284,27 @@ def test_several_tasks_at_once_and_history_keeps_up(studio: Studio, reference_wa
     # Each task was polled on its own (the cadence is unit-tested: tests/web/js/tasks.test.js).
     for task in studio.api("GET", "/api/tasks?status=terminal")["tasks"]:
         assert len(task_polls(page, task["id"])) >= 2
+
+
+def test_the_synthesiser_choice_is_named_and_sent(studio: Studio, reference_wav: Path) -> None:
+    page = studio.page
+    studio.sign_up()
+    studio.clone_via_api(reference_wav, "Harbour pilot")
+    studio.goto("/generate")
+    choice = page.get_by_label("Synthesiser")
+    expect(choice).to_be_visible()  # the embedded worker offers espeak and kokoro
+    expect(choice).to_have_value("auto")
+    labels = choice.locator("option").all_text_contents()
+    assert labels[0] == "Automatic: the server's default for the language"
+    assert any(text.startswith("Natural: Kokoro") and "Japanese" in text for text in labels)
+    assert any(text.startswith("Robotic: espeak") and "every language" in text for text in labels)
+    expect(page.locator("#base-hint")).to_contain_text("Japanese speakers")
+
+    choice.select_option("espeak")
+    page.get_by_label("Language").select_option("English")
+    start_generation(page, "The synthesiser is espeak.")
+    [task] = studio.api("GET", "/api/tasks?status=all")["tasks"]
+    assert task["metadata"]["base"] == "espeak"
+    expect(page.get_by_role("heading", name="Your audio is ready")).to_be_visible(
+        timeout=DONE_TIMEOUT
+    )

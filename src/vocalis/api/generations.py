@@ -21,14 +21,24 @@ from vocalis.api.tasks import Tasks
 from vocalis.api.tasks.estimates import estimated_minutes
 from vocalis.protocol import MAX_TEXT_CHARS
 
+# The local engine's synthesisers a generation may ask for ("auto": the worker's default for
+# the language). A worker without the asked base, or whose base does not speak the language,
+# uses its default instead, so the choice is a preference, never a failure.
+BASES: tuple[str, ...] = ("auto", "espeak", "kokoro")
+
 
 @dataclass(frozen=True)
 class GenerateRequest:
     voice_id: str
     text: str
     language: str
-    options: dict[str, Any] = field(default_factory=dict)  # engine knobs (speed, …)
+    base: str = "auto"  # the local engine's synthesiser (BASES)
+    options: dict[str, Any] = field(default_factory=dict)  # more engine knobs (speed, …)
     via: str | None = None  # which API asked, when not the studio's own (metadata)
+
+    @property
+    def job_options(self) -> dict[str, Any]:
+        return {**self.options, **({"base": self.base} if self.base != "auto" else {})}
 
 
 def parse_generate(body: dict[str, Any]) -> GenerateRequest:
@@ -45,7 +55,10 @@ def parse_generate(body: dict[str, Any]) -> GenerateRequest:
         raise BadRequest("Please enter text to speak")
     if len(text.strip()) > MAX_TEXT_CHARS:
         raise BadRequest(f"Text cannot exceed {MAX_TEXT_CHARS} characters")
-    return GenerateRequest(voice_id, text.strip(), parse_language(body.get("language")))
+    base = body.get("base") or "auto"
+    if base not in BASES:
+        raise BadRequest(f"Unsupported base: {base}")
+    return GenerateRequest(voice_id, text.strip(), parse_language(body.get("language")), base=base)
 
 
 async def start_generation(
@@ -75,12 +88,13 @@ async def start_generation(
             "language": language,
             "ref_object_key": ref_key,
             "ref_text": ref_text,
-            **({"options": request.options} if request.options else {}),
+            **({"options": request.job_options} if request.job_options else {}),
         },
         metadata={
             "voice_id": request.voice_id,
             "voice_name": voice_name,
             "language": language,
+            "base": request.base,
             "characters": len(text),
             "text_preview": text[:120],
             "estimated_duration_minutes": minutes,

@@ -407,6 +407,9 @@ class LanguagesOut(BaseModel):
     languages: list[str]
     default: str
     provider: str | None = Field(description="The worker's engine, or null while unreachable.")
+    # The worker's synthesisers and the languages each speaks (the local engine's bases); a
+    # generation picks one with `base`.
+    bases: dict[str, list[str]] = Field(default_factory=dict)
     transcription: dict[str, Any]
 
 

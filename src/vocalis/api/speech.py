@@ -63,7 +63,9 @@ async def start_speech(
         raise BadRequest("input: there is no text to speak.", param="input")
     voice = await find_voice(session, user.id, body.voice)
     options = {"speed": body.speed} if body.speed != 1.0 else {}
-    request = GenerateRequest(voice.id, body.input.strip(), voice.language, options, via="openai")
+    request = GenerateRequest(
+        voice.id, body.input.strip(), voice.language, options=options, via="openai"
+    )
     started = await start_generation(session, tasks, user, request)
     return started.task_id
 

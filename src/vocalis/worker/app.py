@@ -46,9 +46,13 @@ def _build_executor(settings: WorkerSettings, engine: Engine | None) -> tuple[Ex
         if engine is not None:
             raise ValueError("an injected engine instance cannot run in worker processes")
         concurrency = settings.concurrency or os.cpu_count() or 1
+        options = dict(settings.engine_options)
+        if settings.engine == "local":
+            # The cores left per slot go to Kokoro's onnxruntime (one each by default).
+            options.setdefault("threads", max(1, (os.cpu_count() or 1) // concurrency))
         executor: Executor = ProcessExecutor(
             settings.engine,
-            settings.engine_options,
+            options,
             concurrency=concurrency,
             cancel_grace=settings.cancel_grace_seconds,
             start_timeout=settings.engine_start_timeout_seconds,
@@ -141,6 +145,7 @@ async def health(runner: Runner) -> Health:
         running=running,
         capacity=runner.capacity,
         concurrency=runner.concurrency,
+        bases={name: list(languages) for name, languages in runner.engine.bases.items()},
         chars_per_second=(
             None if runner.chars_per_second is None else round(runner.chars_per_second, 2)
         ),

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -80,11 +80,20 @@ class EngineInfo:
     # The engine conditions on the transcript word for word (Qwen3-TTS in-context cloning), so
     # a transcript that does not match its reference must never reach it.
     exact_transcript: bool = False
+    # An engine with several synthesisers (the local engine's bases): name -> its languages.
+    bases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, engine: Engine) -> EngineInfo:
         exact = bool(getattr(engine, "exact_transcript", False))
-        return cls(engine.name, int(engine.sample_rate), tuple(engine.languages), exact)
+        bases = getattr(engine, "bases", {})
+        return cls(
+            engine.name,
+            int(engine.sample_rate),
+            tuple(engine.languages),
+            exact,
+            {name: tuple(languages) for name, languages in bases.items()},
+        )
 
 
 class Run(Protocol):

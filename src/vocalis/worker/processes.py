@@ -129,7 +129,8 @@ class _Slot:
         if "error" in message:
             raise RuntimeError(f"the engine failed to load: {message['error']}")
         ready = message["ready"]
-        return EngineInfo(**{**ready, "languages": tuple(ready["languages"])})
+        bases = {name: tuple(langs) for name, langs in ready.get("bases", {}).items()}
+        return EngineInfo(**{**ready, "languages": tuple(ready["languages"]), "bases": bases})
 
     async def kill(self) -> None:
         self.process.terminate()

@@ -30,5 +30,6 @@ async def languages(worker: WorkerDep) -> LanguagesOut:
         languages=list(LANGUAGES),
         default=DEFAULT_LANGUAGE,
         provider=health.engine if health is not None else None,
+        bases=health.bases if health is not None else {},
         transcription=transcription.model_dump(),
     )

@@ -1,15 +1,18 @@
-"""What espeak's own voices sound like: the *source* side of every voice-matching map.
+"""What a base's own voices sound like: the *source* side of every voice-matching map.
 
-Each espeak voice (language x male/female variant) reads a fixed passage once per process; its
-profile (F0, long-term envelope, breathiness, pace) is what the matcher maps *from*. Using one
-fixed passage rather than each output chunk's own statistics keeps the timbre and pace steady
-from sentence to sentence.
+Each base voice (espeak: language x male/female variant; Kokoro: language x voice pack) reads a
+fixed passage once per process; its profile (F0, long-term envelope, breathiness, pace) is what
+the matcher maps *from*. Using one fixed passage rather than each output chunk's own statistics
+keeps the timbre and pace steady from sentence to sentence.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from vocalis.worker.engines import espeak
 from vocalis.worker.engines.analysis import VoiceProfile, profile_of, world_features
@@ -67,12 +70,16 @@ class Calibration:
     syllables: int  # in the passage, as pace.syllables counts them
 
 
+def measure(audio: npt.NDArray[np.floating], language: str, who: str) -> Calibration:
+    """The calibration of `audio` (at analysis.SAMPLE_RATE): a base reading PASSAGES[language]."""
+    profile = profile_of(audio, world_features(audio))
+    if profile is None:
+        raise RuntimeError(f"{who} produced no voiced speech for {language}")
+    return Calibration(profile, syllables(PASSAGES[language], language))
+
+
 @functools.cache
 def calibration(language: str, female: bool) -> Calibration:
     """The profile of espeak's `language` voice (default rate and pitch) reading its passage."""
-    passage = PASSAGES[language]
-    audio = espeak.speak(passage, espeak.Voice(language, female=female))
-    profile = profile_of(audio, world_features(audio))
-    if profile is None:
-        raise RuntimeError(f"espeak produced no voiced speech for {language}")
-    return Calibration(profile, syllables(passage, language))
+    audio = espeak.speak(PASSAGES[language], espeak.Voice(language, female=female))
+    return measure(audio, language, "espeak")

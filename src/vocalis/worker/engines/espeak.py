@@ -3,6 +3,7 @@
 The library keeps global state (the current voice, its parameters, the synth callback), so every
 call goes through one process-wide lock; separate worker processes each load their own copy and
 may run in parallel. Output is mono 16-bit at the library's native 22 050 Hz, returned as float32.
+`phonemes` gives the same library's IPA transcription instead of audio (the Kokoro base reads it).
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ _PARAM_VOLUME = 2
 _PARAM_PITCH = 3
 _PARAM_RANGE = 4
 _EE_OK = 0
+# espeak_TextToPhonemes: bit 1 = IPA, bit 7 = put the character in bits 8-23 inside multi-letter
+# phonemes (a tie), so "t^ʃ" (one phoneme) can be told from "t" followed by "ʃ".
+PHONEME_TIE = "^"
+_PHONEMES_IPA_TIED = 0x02 | 0x80 | (ord(PHONEME_TIE) << 8)
 
 _Callback = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
@@ -83,6 +88,12 @@ class _Library:
         lib.espeak_Initialize.restype = ctypes.c_int
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_TextToPhonemes.argtypes = [
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_int,
+            ctypes.c_int,
+        ]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         lib.espeak_Synth.argtypes = [
             ctypes.c_void_p,
             ctypes.c_size_t,
@@ -130,6 +141,20 @@ class _Library:
             raise SynthesisError(f"espeak-ng could not speak this text (error {status})")
         return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
 
+    def phonemes(self, text: str, voice_name: str) -> list[str]:
+        if self.lib.espeak_SetVoiceByName(voice_name.encode()) != _EE_OK:
+            raise SynthesisError(f"espeak-ng has no voice {voice_name!r}")
+        # The call advances the pointer one clause at a time and leaves NULL after the last.
+        cursor = ctypes.c_char_p(text.encode("utf-8"))
+        clauses: list[str] = []
+        while cursor.value:
+            result = self.lib.espeak_TextToPhonemes(
+                ctypes.byref(cursor), _CHARS_UTF8, _PHONEMES_IPA_TIED
+            )
+            if result:
+                clauses.append(result.decode("utf-8", errors="replace").strip())
+        return [clause for clause in clauses if clause]
+
 
 _LOCK = threading.Lock()
 _library: _Library | None = None
@@ -145,3 +170,13 @@ def speak(text: str, voice: Voice) -> npt.NDArray[np.float32]:
             _library = _Library()
         samples = _library.speak(text, voice)
     return samples.astype(np.float32) / 32768.0
+
+
+def phonemes(text: str, language: str) -> list[str]:
+    """espeak-ng's IPA for `text` in `language`, one string per clause (punctuation dropped),
+    multi-letter phonemes tied with PHONEME_TIE, stress marks kept."""
+    global _library
+    with _LOCK:
+        if _library is None:
+            _library = _Library()
+        return _library.phonemes(text, VOICES[language])

@@ -1,22 +1,24 @@
-"""The offline `local` engine: espeak-ng speech reshaped by the WORLD voice matcher.
+"""The offline `local` engine: a base synthesiser's speech reshaped by the WORLD voice matcher.
 
-Pipeline per job: pick the language (the request's, or guessed from the text's script), build
-a target voice (from the reference's cached analysis, or from the description's keywords),
-choose espeak's male or female variant nearest to it, then for each sentence chunk: espeak ->
-WORLD analysis -> F0 map, formant warp, long-term EQ, breathiness -> resynthesis. The chunks
-are handed over one by one as segments, each loudness-matched, peak-limited and followed by a
-short pause, so the first sentence can play while the rest renders.
+Pipeline per job: pick the language (the request's, or guessed from the text's script) and the
+base (bases.py: `espeak`, or `kokoro` where it speaks the language), build a target voice (from
+the reference's cached analysis, or from the description's keywords), choose the base's own
+voice nearest to it - for Kokoro and a reference, a style fitted once per voice (style_fit.py) -
+then for each sentence chunk: base speech -> WORLD analysis -> F0 map, formant warp, long-term
+EQ, breathiness -> resynthesis. The chunks are handed over one by one as segments, each
+loudness-matched, peak-limited and followed by a short pause, so the first sentence can play
+while the rest renders.
 
 What it reproduces is the *kind* of voice - pitch, register, brightness, breathiness,
-loudness, pace - not the speaker's identity; espeak's phonetics remain robotic.
+loudness, pace - not the speaker's identity; espeak's phonetics remain robotic, Kokoro's
+natural but with its stock speakers' accent.
 
-Output is 22 050 Hz, espeak-ng's native rate: resampling to 24 kHz would add cost and no
-content (espeak has nothing above 11 kHz).
+Output is 22 050 Hz, espeak-ng's native rate and the matcher's analysis grid.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from vocalis.protocol import LANGUAGES
-from vocalis.worker.engines import espeak
+from vocalis.worker.engines import espeak, kokoro_voices
 from vocalis.worker.engines.analysis import SAMPLE_RATE, VoiceProfile
 from vocalis.worker.engines.base import Progress, SynthesisError, SynthesisRequest
-from vocalis.worker.engines.calibration import calibration
+from vocalis.worker.engines.bases import Base, EspeakBase, Speaker, choose_base
+from vocalis.worker.engines.kokoro_voices import KokoroVoices
 from vocalis.worker.engines.mastering import SENTENCE_PAUSE_S, finish_chunk, master, pause
 from vocalis.worker.engines.pace import pace_ratio
 from vocalis.worker.engines.profile_cache import ProfileCache, cache_key
@@ -36,8 +39,10 @@ from vocalis.worker.engines.text import detect_language, split_sentences, with_s
 from vocalis.worker.engines.voice_design import design, design_target
 from vocalis.worker.engines.voice_match import VoiceTarget, clone_target, transform
 
-# A reference whose median F0 is above this is mapped from espeak's female variant: its
-# formants already sit higher, so the warp and the pitch shift have less far to go.
+log = logging.getLogger(__name__)
+
+# A reference whose median F0 is above this is mapped from a female base voice: its formants
+# already sit higher, so the warp and the pitch shift have less far to go.
 FEMALE_SOURCE_HZ = 165.0
 # Chunks short enough that cancel is honoured within a second or two of compute, long enough
 # for natural sentence intonation. CJK scripts carry about three times more per character.
@@ -47,11 +52,13 @@ CJK_CHUNK_CHARS = 80
 LATIN_LEAD_CHARS = 80
 CJK_LEAD_CHARS = 30
 _CJK = frozenset({"Chinese", "Japanese", "Korean"})
+# Of a job's progress bar, the share taken by fitting a new voice's style (the rest: speaking).
+FIT_SHARE = 0.6
 
 
 @dataclass(frozen=True)
 class _Plan:
-    voice: espeak.Voice
+    speaker: Speaker
     source: VoiceProfile
     target: VoiceTarget
     pace: float
@@ -64,9 +71,39 @@ class LocalEngine:
     sample_rate = SAMPLE_RATE
     languages: tuple[str, ...] = LANGUAGES
 
-    def __init__(self, cache_dir: str | Path | None = None, cache_size: int = 32) -> None:
-        """`cache_dir` keeps reference analyses across restarts (.npz files, one per voice)."""
-        self.profiles = ProfileCache(cache_size, Path(cache_dir) if cache_dir else None)
+    def __init__(
+        self,
+        cache_dir: str | Path | None = None,
+        cache_size: int = 32,
+        threads: int = 1,
+        style_renders: int | None = None,
+        style_seed: int = 0,
+    ) -> None:
+        """`cache_dir` keeps reference analyses and fitted styles across restarts (.npz files,
+        per voice); `threads` is what Kokoro's onnxruntime may use; `style_renders` bounds the
+        style fit (None: style_fit.RENDERS; 0: no fitting, the nearest stock pack)."""
+        directory = Path(cache_dir) if cache_dir else None
+        self.profiles = ProfileCache(cache_size, directory)
+        self.espeak = EspeakBase()
+        # Nothing of Kokoro loads until a job needs it (its model is 92 MB).
+        self.kokoro = KokoroVoices(directory, cache_size, threads, style_renders, style_seed)
+        self.available_bases = frozenset(
+            {"espeak", "kokoro"} if kokoro_voices.installed() else {"espeak"}
+        )
+
+    @property
+    def bases(self) -> dict[str, tuple[str, ...]]:
+        """The installed bases and the languages each speaks (in protocol order)."""
+        offered: dict[str, frozenset[str]] = {"espeak": self.espeak.languages}
+        if "kokoro" in self.available_bases:
+            offered["kokoro"] = self.kokoro.base.languages
+        return {
+            name: tuple(language for language in LANGUAGES if language in spoken)
+            for name, spoken in offered.items()
+        }
+
+    def base(self, name: str) -> Base:
+        return self.kokoro.base if name == "kokoro" else self.espeak
 
     def synthesize(self, request: SynthesisRequest, progress: Progress) -> Iterator[np.ndarray]:
         """Speak request.text in the requested voice, one segment per sentence chunk.
@@ -75,12 +112,14 @@ class LocalEngine:
         the next, so segments never change once handed over; progress follows each chunk.
         """
         language = resolve_language(request.language, request.text)
-        plan = self._clone_plan(request, language) if request.kind == "clone" else None
-        if plan is None:
-            if request.kind != "design":
-                raise SynthesisError(f"The local engine cannot run {request.kind!r} jobs.")
-            plan = self._design_plan(request, language)
-        plan = _at_speed(plan, request.options.get("speed"))
+        requested = request.options.get("base")
+        base = self.base(choose_base(requested, language, self.available_bases))
+        if request.kind == "clone":
+            plan, start = self._clone_plan(request, language, base, progress)
+        elif request.kind == "design":
+            plan, start = self._design_plan(request, language, base), 0.0
+        else:
+            raise SynthesisError(f"The local engine cannot run {request.kind!r} jobs.")
         cjk = language in _CJK
         chunks = with_short_lead(
             split_sentences(request.text, CJK_CHUNK_CHARS if cjk else LATIN_CHUNK_CHARS),
@@ -88,11 +127,11 @@ class LocalEngine:
         )
         if not chunks:
             raise SynthesisError("There is no text to speak.")
-        progress(0.0)  # a cancel that arrived during the reference analysis stops here
+        progress(start)  # a cancel that arrived during the reference analysis stops here
         total = sum(len(chunk) for chunk in chunks)
         done, produced = 0, False
         for index, chunk in enumerate(chunks):
-            spoken_chunk = transform(espeak.speak(chunk, plan.voice), plan.source, plan.target)
+            spoken_chunk = transform(plan.speaker.speak(chunk), plan.source, plan.target)
             audio = finish_chunk(spoken_chunk)
             done += len(chunk)
             if len(audio):
@@ -101,58 +140,81 @@ class LocalEngine:
                     segment = np.concatenate([segment, pause(SENTENCE_PAUSE_S / plan.pace)])
                 produced = True
                 yield segment
-            progress(done / total)  # raises JobCancelled: stop between chunks
+            progress(start + (1 - start) * done / total)  # raises JobCancelled between chunks
         if not produced:
             raise SynthesisError("The text holds nothing the local engine can pronounce.")
 
     def reference_voice(self, path: Path, transcript: str) -> ReferenceVoice:
         """The (cached) analysis of a reference recording."""
+        return self.profiles.get_or_create(
+            self._key(path, transcript), lambda: analyse(decode(path), transcript)
+        )
+
+    def _key(self, path: Path, transcript: str) -> str:
         try:
-            key = cache_key(path, transcript)
+            return cache_key(path, transcript)
         except OSError as exc:
             raise SynthesisError("The reference audio file could not be read.") from exc
-        return self.profiles.get_or_create(key, lambda: analyse(decode(path), transcript))
 
-    def _clone_plan(self, request: SynthesisRequest, language: str) -> _Plan:
+    def _clone_plan(
+        self, request: SynthesisRequest, language: str, base: Base, progress: Progress
+    ) -> tuple[_Plan, float]:
         if request.ref_audio_path is None:
             raise SynthesisError("A clone job needs reference audio.")
-        reference = self.reference_voice(request.ref_audio_path, request.ref_text or "")
+        transcript = request.ref_text or ""
+        reference = self.reference_voice(request.ref_audio_path, transcript)
         female = reference.profile.f0_median_hz > FEMALE_SOURCE_HZ
-        source = calibration(language, female).profile
-        # Pace is measured against espeak speaking the *reference's* language, then applied to
-        # the output language, so it transfers across languages.
-        espeak_pace = calibration(reference.language, female)
+        voice = base.stock_voice(reference.profile.f0_median_hz, female)
+        start = 0.0
+        if base.name == "kokoro":
+            voice, fitted = self.kokoro.voice(
+                self._key(request.ref_audio_path, transcript),
+                request.ref_audio_path,
+                reference,
+                language,
+                voice,
+                lambda fraction: progress(FIT_SHARE * fraction),
+            )
+            start = FIT_SHARE if fitted else 0.0
+        source = base.calibration(language, voice).profile
+        # Pace is measured against the base speaking the *reference's* language (when it can),
+        # then applied to the output language, so it transfers across languages.
+        pace_language = reference.language if reference.language in base.languages else language
+        own = base.calibration(pace_language, voice)
         pace = pace_ratio(
             reference.syllables,
             reference.profile.articulation_seconds,
-            espeak_pace.syllables,
-            espeak_pace.profile.articulation_seconds,
+            own.syllables,
+            own.profile.articulation_seconds,
         )
-        voice = espeak.Voice(language, female=female, rate_wpm=_rate(pace))
-        return _Plan(voice, source, clone_target(reference.profile, source), pace)
+        pace *= _speed(request)
+        plan = _Plan(
+            base.speaker(language, voice, pace),
+            source,
+            clone_target(reference.profile, source),
+            pace,
+        )
+        return plan, start
 
-    def _design_plan(self, request: SynthesisRequest, language: str) -> _Plan:
+    def _design_plan(self, request: SynthesisRequest, language: str, base: Base) -> _Plan:
         designed = design(request.instruct or "")
-        source = calibration(language, designed.female).profile
-        voice = espeak.Voice(language, female=designed.female, rate_wpm=_rate(designed.pace))
-        return _Plan(voice, source, design_target(designed, source), designed.pace)
+        voice = base.stock_voice(designed.f0_hz, designed.female)
+        source = base.calibration(language, voice).profile
+        pace = designed.pace * _speed(request)
+        return _Plan(
+            base.speaker(language, voice, pace), source, design_target(designed, source), pace
+        )
+
+
+def _speed(request: SynthesisRequest) -> float:
+    """A caller's speed (OpenAI's `speed`, 0.25-4) scales the voice's own pace: the base's
+    speaking rate and the pauses (espeak's rate limits bound what it can do)."""
+    speed = request.options.get("speed", 1.0)
+    if not isinstance(speed, int | float) or isinstance(speed, bool):
+        return 1.0
+    return min(max(float(speed), 0.25), 4.0)
 
 
 def resolve_language(language: str, text: str) -> str:
     """The request's language, or for "Auto" (or anything unknown) a guess from the text."""
     return language if language in espeak.VOICES else detect_language(text)
-
-
-def _at_speed(plan: _Plan, speed: object) -> _Plan:
-    """A caller's speed (OpenAI's `speed`, 0.25-4) scales the voice's own pace: espeak's rate
-    and the pauses; espeak's rate limits bound what it can do."""
-    if not isinstance(speed, int | float) or isinstance(speed, bool) or speed == 1:
-        return plan
-    pace = plan.pace * min(max(float(speed), 0.25), 4.0)
-    voice = dataclasses.replace(plan.voice, rate_wpm=_rate(pace))
-    return dataclasses.replace(plan, voice=voice, pace=pace)
-
-
-def _rate(pace: float) -> int:
-    rate = round(espeak.DEFAULT_RATE_WPM * pace)
-    return min(max(rate, espeak.MIN_RATE_WPM), espeak.MAX_RATE_WPM)

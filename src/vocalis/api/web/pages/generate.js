@@ -4,7 +4,7 @@ import { allPages, api } from "../api.js";
 import { announce, debounce, h } from "../dom.js";
 import { loadDraft, saveDraft } from "../drafts.js";
 import { charCounter, field, formAlert, placeError } from "../fields.js";
-import { engineNote, languageSelect } from "../languages.js";
+import { baseSelect, engineNote, languageSelect } from "../languages.js";
 import { taskProgress } from "../progress.js";
 import { cancelTask, getTask, isTerminal, subscribe, taskSummary, track } from "../tasks.js";
 import { waveformPlayer } from "../waveform.js";
@@ -42,6 +42,7 @@ export async function render(root, { params, signal }) {
     voice_id: fromLink ? params.get("voice") || "" : draft.voice_id || "",
     text: fromLink ? params.get("text") || "" : draft.text || "",
     language: fromLink ? params.get("language") || "Auto" : draft.language || null,
+    base: draft.base || "auto",
   };
 
   // --- the form ---
@@ -51,12 +52,16 @@ export async function render(root, { params, signal }) {
   const voiceField = field({ label: "Voice", control: voiceSelect });
   const language = languageSelect(wanted.language);
   const languageField = field({ label: "Language", control: language.el, hint: "Auto detects it from the text." });
+  const base = baseSelect(wanted.base);
+  const baseField = field({ label: "Synthesiser", control: base.el, extra: base.hint });
+  baseField.el.hidden = true;
+  base.ready.then(() => { baseField.el.hidden = !base.offersChoice(); });
   const textArea = h("textarea", { name: "text", rows: "8", required: true, placeholder: "Type or paste what the voice should say…" });
   textArea.value = wanted.text;
   const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Generate speech");
   const counter = charCounter(textArea, MAX_TEXT, { onChange: (over) => { submit.disabled = over; } });
   const textField = field({ label: "Text", control: textArea, extra: counter.el, hint: "Up to 10,000 characters. Ctrl+Enter generates." });
-  const form = h("form", { class: "card form", novalidate: true }, alert.el, voiceField.el, languageField.el, textField.el,
+  const form = h("form", { class: "card form", novalidate: true }, alert.el, voiceField.el, languageField.el, baseField.el, textField.el,
     h("div", { class: "form-actions" }, submit));
 
   if (voices.some((v) => v.id === wanted.voice_id)) voiceSelect.value = wanted.voice_id;
@@ -78,11 +83,11 @@ export async function render(root, { params, signal }) {
   const saveNow = () => {
     persist.cancel();
     saveDraft("generate", {
-      voice_id: voiceSelect.value, language: language.el.value, text: textArea.value, task_id: loadDraft("generate").task_id ?? null,
+      voice_id: voiceSelect.value, language: language.el.value, base: base.el.value, text: textArea.value, task_id: loadDraft("generate").task_id ?? null,
     });
   };
   const persist = debounce(saveNow, 250);
-  for (const control of [voiceSelect, language.el, textArea]) control.addEventListener("input", persist);
+  for (const control of [voiceSelect, language.el, base.el, textArea]) control.addEventListener("input", persist);
   voiceSelect.addEventListener("change", persist);
   window.addEventListener("pagehide", saveNow, { signal });
   signal.addEventListener("abort", () => { saveNow(); stopWatching(); });
@@ -173,7 +178,7 @@ export async function render(root, { params, signal }) {
     const voice = voices.find((v) => v.id === voiceSelect.value);
     const text = textArea.value.trim();
     try {
-      const started = await api("/api/generate", { method: "POST", json: { voice_id: voiceSelect.value, text, language: language.el.value } });
+      const started = await api("/api/generate", { method: "POST", json: { voice_id: voiceSelect.value, text, language: language.el.value, base: base.el.value } });
       track({
         id: started.task_id,
         type: "generate",

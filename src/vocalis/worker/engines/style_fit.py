@@ -1,0 +1,160 @@
+"""Fitting a Kokoro style to a reference voice, through the voice matcher.
+
+The stock packs are five Japanese speakers; a reference is anyone. A style here is a mixture of
+the packs (softmax weights) plus an offset on the timbre half of the vector (Kokoro's decoder
+reads dimensions 0-127; 128-255 drive duration and intonation, which the matcher and the pace
+ratio already set). The search renders one calibration sentence per candidate with Kokoro, runs
+it through the same matcher the job will use (source: the starting pack's calibration), embeds
+it with the independent speaker encoder (speaker_encoder.py) and keeps what sounds most like
+the reference to that encoder: a (1+λ) evolution strategy with step-size adaptation, seeded,
+so the same reference, seed and budget always give the same style.
+
+Cost: one render (~3 s of speech) plus matching and an embedding per candidate; RENDERS
+candidates take about a minute of one core. The result is cached with the reference's analysis
+(profile_cache.py), so a voice pays it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from vocalis.worker.engines.analysis import SAMPLE_RATE, VoiceProfile
+from vocalis.worker.engines.bases import BaseVoice
+from vocalis.worker.engines.calibration import PASSAGES
+from vocalis.worker.engines.kokoro_base import KokoroBase
+from vocalis.worker.engines.kokoro_model import STYLE_DIM
+from vocalis.worker.engines.profile_cache import Arrays
+from vocalis.worker.engines.speaker_encoder import SpeakerEncoder, cosine
+from vocalis.worker.engines.voice_match import clone_target, transform
+
+log = logging.getLogger(__name__)
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+FIT_VERSION = 2  # part of the cache key: bump when the search changes (2: bounded offsets)
+RENDERS = 25  # candidates rendered per voice (the first is the starting pack itself)
+POPULATION = 4  # candidates per generation
+TIMBRE_DIMS = STYLE_DIM // 2  # Kokoro's decoder half
+START_LOGIT = 4.0  # the starting pack's mixture logit (weight ~0.93 among five)
+LOGIT_STEP = 1.0  # initial step of the mixture logits
+OFFSET_STEP = 0.3  # initial step of the offset, in units of the packs' spread per dimension
+GROW, SHRINK = 1.5, 0.8  # step-size adaptation: after a generation with / without a success
+MAX_STEP = 1.0  # the step never grows past its start
+# The offset stays within this many pack spreads of the mixture, per dimension. Unbounded, the
+# search once walked to a style that the encoder liked and nobody could understand (bench.quality:
+# Whisper heard 0 of 37 words): an encoder scores timbre, not speech, so the search must stay
+# near styles that speak.
+OFFSET_LIMIT = 1.0
+
+
+@dataclass(frozen=True)
+class FittedStyle:
+    """A fitted style as its parameters; `style(packs)` rebuilds the vector."""
+
+    pack: str  # the starting pack: its calibration is the matcher's source for this style
+    logits: F64  # (len(packs),), over the packs in sorted-name order
+    offset: F64  # (TIMBRE_DIMS,)
+    score: float  # the encoder's similarity to the reference the fit reached
+    start_score: float  # the starting pack's similarity (through the matcher)
+
+    def style(self, packs: Mapping[str, F32]) -> F32:
+        return mix(packs, self.logits, self.offset)
+
+    def voice(self, packs: Mapping[str, F32], female: bool) -> BaseVoice:
+        return BaseVoice(female=female, pack=self.pack, style=self.style(packs))
+
+    def to_arrays(self) -> Arrays:
+        return {
+            "pack": np.array(self.pack),
+            "logits": self.logits,
+            "offset": self.offset,
+            "scores": np.array([self.score, self.start_score]),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Arrays) -> FittedStyle:
+        score, start = (float(v) for v in arrays["scores"])
+        return cls(str(arrays["pack"]), arrays["logits"], arrays["offset"], score, start)
+
+
+def mix(packs: Mapping[str, F32], logits: F64, offset: F64) -> F32:
+    """Softmax(logits)-weighted sum of the packs (sorted by name), plus `offset` on the timbre
+    half of every row."""
+    stack = np.stack([packs[name] for name in sorted(packs)])  # (P, MAX_TOKENS, STYLE_DIM)
+    weights = np.exp(logits - logits.max())
+    weights /= weights.sum()
+    style = np.tensordot(weights, stack, axes=1)
+    style[:, :TIMBRE_DIMS] += offset
+    return style.astype(np.float32)
+
+
+def fit_style(
+    base: KokoroBase,
+    encoder: SpeakerEncoder,
+    reference_audio: F32,
+    reference: VoiceProfile,
+    language: str,
+    start: BaseVoice,
+    seed: int = 0,
+    renders: int = RENDERS,
+    progress: Callable[[float], None] = lambda fraction: None,
+) -> FittedStyle:
+    """Search a style that, through the matcher, sounds like `reference_audio` (SAMPLE_RATE) to
+    `encoder`; `progress` gets the share of renders done and may raise to stop the search."""
+    assert start.pack is not None
+    packs = base.model.packs
+    names = sorted(packs)
+    source = base.calibration(language, start).profile
+    target = clone_target(reference, source)
+    sentence = _first_sentence(PASSAGES[language])
+    wanted = encoder.embed(reference_audio, SAMPLE_RATE)
+    # Offsets are scaled per dimension by how much the packs differ there.
+    spread = np.stack([packs[n][:, :TIMBRE_DIMS] for n in names]).std(axis=(0, 1)) + 1e-3
+
+    def similarity(logits: F64, offset: F64) -> float:
+        voice = BaseVoice(start.female, start.pack, mix(packs, logits, offset))
+        spoken = base.speaker(language, voice, 1.0).speak(sentence)
+        return cosine(encoder.embed(transform(spoken, source, target), SAMPLE_RATE), wanted)
+
+    rng = np.random.default_rng(seed)
+    best_logits = np.where(np.array(names) == start.pack, START_LOGIT, 0.0)
+    best_offset = np.zeros(TIMBRE_DIMS)
+    best = start_score = similarity(best_logits, best_offset)
+    done = 1
+    progress(done / renders)
+    step = 1.0
+    while done < renders:
+        improved = False
+        for _ in range(min(POPULATION, renders - done)):
+            logits, offset = propose(rng, best_logits, best_offset, step, spread)
+            score = similarity(logits, offset)
+            done += 1
+            progress(done / renders)
+            if score > best:
+                best, best_logits, best_offset, improved = score, logits, offset, True
+        step = min(step * GROW, MAX_STEP) if improved else step * SHRINK
+    log.info("style fitted from %s: similarity %.3f -> %.3f", start.pack, start_score, best)
+    return FittedStyle(start.pack, best_logits, best_offset, best, start_score)
+
+
+def propose(
+    rng: np.random.Generator, logits: F64, offset: F64, step: float, spread: F64
+) -> tuple[F64, F64]:
+    """A candidate around (logits, offset): Gaussian steps, the offset kept within
+    OFFSET_LIMIT pack spreads per dimension."""
+    new_logits = logits + step * LOGIT_STEP * rng.standard_normal(len(logits))
+    new_offset = offset + step * OFFSET_STEP * spread * rng.standard_normal(len(offset))
+    return new_logits, np.clip(new_offset, -OFFSET_LIMIT * spread, OFFSET_LIMIT * spread)
+
+
+def _first_sentence(passage: str) -> str:
+    for end in (". ", "。", "! ", "? "):
+        if end in passage:
+            return passage.split(end, 1)[0] + end.strip()
+    return passage
