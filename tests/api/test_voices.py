@@ -157,7 +157,7 @@ async def test_direct_upload_then_finalize(
         "/api/clone/finalize", headers=user.headers, json={**meta, "voice_id": reserved["voice_id"]}
     )
     assert done.status_code == 200, done.text
-    assert done.json() == {"id": reserved["voice_id"], "name": "Direct"}
+    assert done.json() == {"id": reserved["voice_id"], "name": "Direct", "check_task_id": None}
     assert files_under(settings, "uploads") == []  # the raw upload is not kept
     assert len(files_under(settings, "references")) == 1
 

@@ -7,7 +7,7 @@ from typing import Any
 from vocalis.api.errors import BadRequest
 from vocalis.api.inputs import parse_language
 from vocalis.api.models import TaskType
-from vocalis.api.schemas import PreviewStarted
+from vocalis.api.schemas import TaskStarted
 from vocalis.api.tasks import Tasks
 
 MAX_PREVIEW_TEXT = 500
@@ -26,7 +26,7 @@ def validate_design(text: Any, language: Any, instruct: Any) -> tuple[str, str, 
     return text.strip(), parse_language(language), instruct.strip()
 
 
-async def start_preview(tasks: Tasks, user_id: str, body: dict[str, Any]) -> PreviewStarted:
+async def start_preview(tasks: Tasks, user_id: str, body: dict[str, Any]) -> TaskStarted:
     text, language, instruct = validate_design(
         body.get("text"), body.get("language"), body.get("instruct")
     )
@@ -37,4 +37,4 @@ async def start_preview(tasks: Tasks, user_id: str, body: dict[str, Any]) -> Pre
         metadata={"text": text, "language": language, "instruct": instruct},
         wait=False,
     )
-    return PreviewStarted(task_id=task.id, status=task.status)
+    return TaskStarted(task_id=task.id, status=task.status)

@@ -65,6 +65,7 @@ TERMINAL_STATUSES = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELL
 class TaskType(enum.StrEnum):
     GENERATE = "generate"
     DESIGN_PREVIEW = "design_preview"
+    TRANSCRIBE = "transcribe"  # a recording's words and the reference checks
 
 
 class VoiceSource(enum.StrEnum):
@@ -132,6 +133,8 @@ class Voice(Base):
     description: Mapped[str | None] = mapped_column(Text)
     reference_object_key: Mapped[str | None] = mapped_column(String(512))
     reference_bytes: Mapped[int | None] = mapped_column(BigInteger)  # counts toward the quota
+    # What the reference checks found ([{code, message}]); null until a check has run.
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -71,7 +71,9 @@ def install_openapi(app: FastAPI) -> None:
         )
         components = schema.setdefault("components", {})
         schemas = components.setdefault("schemas", {})
-        for model in _BODIES:
+        from vocalis.api.schemas import TranscriptionBody
+
+        for model in _BODIES | {TranscriptionBody}:
             found = model.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(found.pop("$defs", {}))
             schemas[model.__name__] = found

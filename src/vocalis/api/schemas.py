@@ -179,6 +179,8 @@ class VoiceOut(BaseModel):
     duration_seconds: float | None
     created_at: datetime
     preview_url: str
+    # What the reference checks found ([{code, message}]), null while they have not run.
+    warnings: list[dict[str, Any]] | None = None
 
     @classmethod
     def of(cls, voice: Voice) -> VoiceOut:
@@ -192,6 +194,7 @@ class VoiceOut(BaseModel):
             duration_seconds=voice.duration_seconds,
             created_at=voice.created_at,
             preview_url=f"/api/voices/{voice.id}/preview",
+            warnings=voice.warnings,
         )
 
 
@@ -427,6 +430,9 @@ class FinalizeBody(CloneFields):
 class VoiceCreated(BaseModel):
     id: str
     name: str
+    # The reference checks of the new voice run as this task (null when they could not be
+    # started); its warnings then appear on the voice.
+    check_task_id: str | None = None
 
 
 class UploadReserved(BaseModel):
@@ -435,13 +441,19 @@ class UploadReserved(BaseModel):
     object_key: str
 
 
+class TranscriptionBody(BaseModel):
+    """Check a saved voice (JSON); to transcribe a new recording, send a multipart form."""
+
+    voice_id: str
+
+
 class DesignPreviewBody(BaseModel):
     text: str = Field(max_length=500)
     language: str = "Auto"
     instruct: str = Field(max_length=500, description="A description of the voice.")
 
 
-class PreviewStarted(BaseModel):
+class TaskStarted(BaseModel):
     task_id: str
     status: TaskStatus
 

@@ -62,6 +62,25 @@ def validate_voice_fields(
     return VoiceFields(name_s, language_s, transcript_s, description_s)
 
 
+async def normalize(audio: Path, out: Path, settings: Settings) -> float:
+    """`audio` (any format browsers record) as a mono 16-bit WAV at the reference rate, in a
+    worker thread; its seconds. BadRequest when it does not decode or is too short or long."""
+    from vocalis.audio import AudioError, normalize_reference  # numpy + PyAV: on first use
+
+    try:
+        return await anyio.to_thread.run_sync(
+            lambda: normalize_reference(
+                audio,
+                out,
+                sample_rate=settings.reference_sample_rate,
+                min_seconds=settings.reference_min_seconds,
+                max_seconds=settings.reference_max_seconds,
+            )
+        )
+    except AudioError as exc:
+        raise BadRequest(str(exc)) from None
+
+
 @dataclass
 class Enrolment:
     """Turns recordings into voices: normalize, store the reference, insert the row — all or
@@ -116,31 +135,18 @@ class Enrolment:
         voice_id: str | None = None,
     ) -> Voice:
         """Normalize `audio`, store it as the reference and insert the voice."""
-        from vocalis.audio import AudioError, normalize_reference  # numpy + PyAV: on first use
-
         session, settings = self.session, self.settings
         voice_id = voice_id or new_id()
         exists = await session.get(Voice, voice_id) is not None
         await session.rollback()  # hold no transaction (SQLite: no write lock) while decoding
         if exists:
             raise Conflict("This voice already exists.")
+        key = reference_key(user_id, voice_id)
         async with scratch_dir(settings.scratch_dir) as tmp:
             normalized = tmp / "reference.wav"
-            try:
-                duration = await anyio.to_thread.run_sync(
-                    lambda: normalize_reference(
-                        audio,
-                        normalized,
-                        sample_rate=settings.reference_sample_rate,
-                        min_seconds=settings.reference_min_seconds,
-                        max_seconds=settings.reference_max_seconds,
-                    )
-                )
-            except AudioError as exc:
-                raise BadRequest(str(exc)) from None
+            duration = await normalize(audio, normalized, settings)
             size = normalized.stat().st_size
             await check_quota(self.db, user_id, settings, adding=size)
-            key = reference_key(user_id, voice_id)
             await self.storage.put_file(key, normalized, "audio/wav")
         voice = Voice(
             id=voice_id,

@@ -219,6 +219,10 @@ class WorkerClient:
             self._health = (self._clock(), health)
         return self._health[1]
 
+    def known_health(self) -> Health | None:
+        """The last health answer, without asking (None if none yet or the last ask failed)."""
+        return self._health[1] if self._health is not None else None
+
     async def engine_name(self) -> str | None:
         """The worker's engine (shown by /api/languages)."""
         health = await self.engine_info()

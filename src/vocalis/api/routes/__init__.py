@@ -18,6 +18,7 @@ def routers(*, web: bool = True) -> list[APIRouter]:
         openai_compat,
         profile,
         tasks,
+        transcriptions,
         voices,
     )
 
@@ -34,6 +35,7 @@ def routers(*, web: bool = True) -> list[APIRouter]:
         generations.router,
         api_keys.router,
         openai_compat.router,
+        transcriptions.router,
     ]
     if web:
         from vocalis.api.routes import web as web_routes

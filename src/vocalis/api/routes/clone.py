@@ -11,6 +11,7 @@ from vocalis.api.deps import (
     EnrolmentDep,
     SettingsDep,
     StorageDep,
+    TasksDep,
     parse_id,
 )
 from vocalis.api.errors import BadRequest
@@ -18,6 +19,7 @@ from vocalis.api.models import utcnow
 from vocalis.api.openapi import errors, form_body, json_body
 from vocalis.api.reservations import reserve
 from vocalis.api.schemas import CloneFields, FinalizeBody, UploadReserved, VoiceCreated
+from vocalis.api.transcriptions import start_checks
 from vocalis.api.uploads import file_field, read_form, text_field
 from vocalis.api.voices import validate_voice_fields
 
@@ -39,7 +41,11 @@ router = APIRouter(prefix="/api/clone", tags=["clone"])
     ),
 )
 async def clone(
-    request: Request, user: CreatingUser, enrolment: EnrolmentDep, settings: SettingsDep
+    request: Request,
+    user: CreatingUser,
+    enrolment: EnrolmentDep,
+    tasks: TasksDep,
+    settings: SettingsDep,
 ) -> VoiceCreated:
     """Clone a voice from a recording and its transcript (multipart form)."""
     async with read_form(request, settings.max_upload_bytes) as form:
@@ -53,7 +59,9 @@ async def clone(
         if audio is None:
             raise BadRequest("Please attach the recording as `audio`.")
         voice = await enrolment.from_upload(user.id, fields, audio)
-    return VoiceCreated(id=voice.id, name=voice.name)
+    return VoiceCreated(
+        id=voice.id, name=voice.name, check_task_id=await start_checks(tasks, voice)
+    )
 
 
 @router.post(
@@ -80,7 +88,9 @@ async def upload_url(
 @router.post(
     "/finalize", responses=errors(400, 401, 409, 413, 429), openapi_extra=json_body(FinalizeBody)
 )
-async def finalize(request: Request, user: CreatingUser, enrolment: EnrolmentDep) -> VoiceCreated:
+async def finalize(
+    request: Request, user: CreatingUser, enrolment: EnrolmentDep, tasks: TasksDep
+) -> VoiceCreated:
     """Turn a directly uploaded recording into a voice."""
     body = await read_json_object(request)
     if not isinstance(body.get("voice_id"), str):
@@ -90,4 +100,6 @@ async def finalize(request: Request, user: CreatingUser, enrolment: EnrolmentDep
         body.get("name"), body.get("language"), body.get("transcript"), body.get("description")
     )
     voice = await enrolment.from_direct_upload(user.id, voice_id, fields)
-    return VoiceCreated(id=voice.id, name=voice.name)
+    return VoiceCreated(
+        id=voice.id, name=voice.name, check_task_id=await start_checks(tasks, voice)
+    )

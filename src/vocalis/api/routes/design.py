@@ -10,7 +10,7 @@ from vocalis.api.designs import start_preview, validate_design
 from vocalis.api.errors import BadRequest
 from vocalis.api.models import VoiceSource
 from vocalis.api.openapi import errors, form_body, json_body
-from vocalis.api.schemas import DesignedVoice, DesignPreviewBody, PreviewStarted
+from vocalis.api.schemas import DesignedVoice, DesignPreviewBody, TaskStarted
 from vocalis.api.uploads import file_field, read_form, text_field
 from vocalis.api.voices import VoiceFields, validate_voice_fields
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/voices/design", tags=["design"])
     responses=errors(400, 401, 409, 413, 429, 502, 503),
     openapi_extra=json_body(DesignPreviewBody),
 )
-async def preview(request: Request, user: CreatingUser, tasks: TasksDep) -> PreviewStarted:
+async def preview(request: Request, user: CreatingUser, tasks: TasksDep) -> TaskStarted:
     """Start a design_preview task speaking `text` in a voice described by `instruct`."""
     return await start_preview(tasks, user.id, await read_json_object(request))
 

@@ -28,6 +28,7 @@ from vocalis.api.tasks import store
 from vocalis.api.tasks.estimates import remaining_seconds
 from vocalis.api.tasks.results import (
     EmptyResult,
+    fetch_transcription,
     generation_key,
     result_key,
     result_url,
@@ -66,12 +67,13 @@ class Tasks:
         generation: dict[str, Any] | None = None,
         *,
         wait: bool = True,
+        task_id: str | None = None,
     ) -> TaskRow:
         """Insert (generation +) task, submit the job, mark the task processing.
 
         With `wait=False` the task is returned pending and submitted in the background; if this
         process dies first, the submit lease expires and the next poll submits it."""
-        now, token, task_id = self.clock(), new_id(), new_id()
+        now, token, task_id = self.clock(), new_id(), task_id or new_id()
         async with self.db.engine.begin() as conn:
             await store.check_active_cap(conn, user_id, self.settings.max_active_tasks)
             if generation:
@@ -256,6 +258,8 @@ class Tasks:
         token = await store.claim_lease(self.db, task, now, self.settings.finalize_lease_seconds)
         if token is None:  # another poll is storing the result right now
             return Polled(task, Live.kept(task, "finalizing", 1.0))
+        if task.type is TaskType.TRANSCRIBE:
+            return await self._finalize_transcription(task, status, token, now)
         key = result_key(task)
         try:
             audio = await store_result(
@@ -291,6 +295,39 @@ class Tasks:
         self._spawn(self._forget_job(task.job_id))  # stored (or not wanted): the worker may drop it
         return Polled(final)
 
+    async def _finalize_transcription(
+        self, task: TaskRow, status: JobStatus, token: str, now: datetime
+    ) -> Polled:
+        """A transcription's result is JSON: kept in the task's result (and, for a voice's
+        check, its warnings on the voice); no audio is stored."""
+        assert task.job_id is not None
+        try:
+            found = await fetch_transcription(self.worker, self.settings.scratch_dir, task.job_id)
+        except JobUnknown:
+            await store.release_lease(self.db, task.id, token)
+            return await self._lost(task, now)
+        except (WorkerError, OSError) as exc:
+            log.warning("fetching the transcription of task %s failed: %s", task.id, exc)
+            await store.release_lease(self.db, task.id, token)
+            return Polled(task, Live.kept(task, "result_error", 1.0))
+        voice_id = task.metadata.get("voice_id")
+        async with self.db.engine.begin() as conn:
+            won = await transition(
+                conn,
+                task.id,
+                TaskStatus.COMPLETED,
+                where=(T.c.lease_owner == token,),
+                result={"transcription": found},
+                progress=1.0,
+                modal_status="completed",
+                modal_elapsed_seconds=round(status.elapsed_seconds, 2),
+                remaining_seconds=0.0,
+            )
+            if won and isinstance(voice_id, str):
+                await store.record_voice_warnings(conn, voice_id, task.user_id, found["warnings"])
+        self._spawn(self._forget_job(task.job_id))
+        return Polled(await store.load(self.db, task.id))
+
     # ---- cancel and delete -------------------------------------------------------------
 
     async def cancel(self, task_id: str, user_id: str) -> None:
@@ -305,7 +342,7 @@ class Tasks:
         if not task.terminal:
             await self._cancel(task)
         await store.delete_task_row(self.db, task.id)
-        if task.type is TaskType.DESIGN_PREVIEW:
+        if task.type in (TaskType.DESIGN_PREVIEW, TaskType.TRANSCRIBE):
             await self.storage.delete(result_key(task))
 
     async def delete_generation(self, generation_id: str, user_id: str) -> None:
@@ -321,14 +358,12 @@ class Tasks:
                 await self.storage.delete(key)
 
     async def expire(self, now: datetime) -> int:
-        """Retention (the sweeper): unsaved design previews go, audio and row, after
-        preview_ttl_seconds; other finished task rows after task_retention_days (their
+        """Retention (the sweeper): unsaved design previews and transcriptions go, audio and row,
+        after preview_ttl_seconds; other finished task rows after task_retention_days (their
         generations stay in the history). Returns how many rows went."""
-        previews = await store.finished_before(
-            self.db,
-            TaskType.DESIGN_PREVIEW,
-            now - timedelta(seconds=self.settings.preview_ttl_seconds),
-        )
+        day_old = now - timedelta(seconds=self.settings.preview_ttl_seconds)
+        previews = await store.finished_before(self.db, TaskType.DESIGN_PREVIEW, day_old)
+        previews += await store.finished_before(self.db, TaskType.TRANSCRIBE, day_old)
         for task in previews:
             await self.storage.delete(result_key(task))
         old = await store.finished_before(

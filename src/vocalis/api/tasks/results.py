@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -11,7 +12,8 @@ from vocalis.api.models import TaskType
 from vocalis.api.storage import Storage
 from vocalis.api.tasks.rows import TaskRow
 from vocalis.api.uploads import scratch_dir
-from vocalis.api.worker_client import WorkerClient
+from vocalis.api.worker_client import MalformedReply, WorkerClient
+from vocalis.protocol import TranscriptionResult
 
 
 class EmptyResult(Exception):
@@ -19,10 +21,18 @@ class EmptyResult(Exception):
 
 
 def result_key(task: TaskRow) -> str:
-    """Deterministic, so a finalization retried after a lost lease rewrites the same object."""
+    """Deterministic, so a finalization retried after a lost lease rewrites the same object.
+    (A transcription stores no audio: its key is the recording it was given, kept as long as
+    the task.)"""
     if task.type is TaskType.GENERATE:
         return generation_key(task.user_id, task.generation_id or "")
+    if task.type is TaskType.TRANSCRIBE:
+        return transcription_input_key(task.user_id, task.id)
     return f"previews/{task.user_id}/{task.id}.wav"
+
+
+def transcription_input_key(user_id: str, task_id: str) -> str:
+    return f"transcriptions/{user_id}/{task_id}.wav"
 
 
 def generation_key(user_id: str, generation_id: str) -> str:
@@ -60,3 +70,15 @@ async def store_result(
         size = path.stat().st_size
         await storage.put_file(key, path, "audio/wav")
     return StoredAudio(duration, size)
+
+
+async def fetch_transcription(worker: WorkerClient, scratch: Path, job_id: str) -> dict[str, Any]:
+    """A finished transcribe job's result (JSON), checked against the protocol's model."""
+    async with scratch_dir(scratch) as tmp:
+        path = tmp / "result.json"
+        await worker.download(job_id, path)
+        raw = await anyio.to_thread.run_sync(path.read_bytes)
+    try:
+        return TranscriptionResult.model_validate_json(raw).model_dump(mode="json")
+    except ValueError as exc:
+        raise MalformedReply(f"malformed transcription: {exc}") from exc

@@ -40,6 +40,7 @@ from vocalis.api.models import (
     TaskStatus,
     TaskType,
     User,
+    Voice,
     new_id,
 )
 from vocalis.api.tasks.results import StoredAudio
@@ -318,6 +319,16 @@ async def record_result(
             duration_seconds=round(audio.seconds, 3),
             generation_time_seconds=round(generation_time_seconds, 2),
         )
+    )
+
+
+async def record_voice_warnings(
+    conn: AsyncConnection, voice_id: str, user_id: str, warnings: list[dict[str, Any]]
+) -> None:
+    await conn.execute(
+        update(Voice)
+        .where(Voice.id == voice_id, Voice.user_id == user_id)
+        .values(warnings=warnings)
     )
 
 

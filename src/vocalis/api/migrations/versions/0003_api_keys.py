@@ -1,4 +1,4 @@
-"""api keys
+"""api keys; transcription tasks and voice warnings
 
 Revision ID: 0003
 Revises: 0002
@@ -33,8 +33,21 @@ def upgrade() -> None:
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.create_index("ix_api_keys_user_created", ["user_id", "created_at"], unique=False)
 
+    with op.batch_alter_table("tasks", schema=None, recreate="always") as batch_op:
+        batch_op.drop_constraint("ck_tasks_type", type_="check")
+        batch_op.create_check_constraint(
+            "ck_tasks_type", "type IN ('generate', 'design_preview', 'transcribe')"
+        )
+    with op.batch_alter_table("voices", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("warnings", sa.JSON(), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("voices", schema=None) as batch_op:
+        batch_op.drop_column("warnings")
+    with op.batch_alter_table("tasks", schema=None, recreate="always") as batch_op:
+        batch_op.drop_constraint("ck_tasks_type", type_="check")
+        batch_op.create_check_constraint("ck_tasks_type", "type IN ('generate', 'design_preview')")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index("ix_api_keys_user_created")
 
