@@ -80,3 +80,43 @@ def test_user_create_on_an_unmigrated_database(tmp_path: Path, empty_database_ur
     else:
         assert result.returncode == 1, result
         assert result.stderr.startswith("error:") and "`vocalis migrate`" in result.stderr
+
+
+@pytest.mark.slow
+async def test_say_speaks_with_a_studio_voice(tmp_path: Path) -> None:
+    from tests.audio_files import make_wav
+    from vocalis.audio import decode
+
+    data = tmp_path / "data"
+    made = vocalis(
+        "user", "create", "op@example.com", "--password", "operator-pass", "--data-dir", str(data)
+    )
+    assert made.returncode == 0, made.stderr
+    app = create_app(Settings(data_dir=data, worker_url="http://unused"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            session = await client.post(
+                "/auth/v1/token?grant_type=password",
+                json={"email": "op@example.com", "password": "operator-pass"},
+            )
+            headers = {"Authorization": f"Bearer {session.json()['access_token']}"}
+            wav = make_wav(tmp_path / "ref.wav", seconds=2.0)
+            cloned = await client.post(
+                "/api/clone",
+                headers=headers,
+                data={"name": "Narrator", "transcript": "Hello there.", "language": "English"},
+                files={"audio": ("ref.wav", wav.read_bytes(), "audio/wav")},
+            )
+            assert cloned.status_code == 200, cloned.text
+    out = tmp_path / "said.wav"
+    said = vocalis(
+        "say", "Good morning.", "--voice", "narrator", "--email", "op@example.com",
+        "--engine", "tone", "-o", str(out), "--data-dir", str(data),
+    )  # fmt: skip
+    assert said.returncode == 0, said.stderr
+    assert len(decode(out, 16000)) > 0
+    unknown = vocalis(
+        "say", "Hi.", "--voice", "nobody", "--email", "op@example.com", "--data-dir", str(data)
+    )
+    assert unknown.returncode == 1 and "has no voice" in unknown.stderr

@@ -142,17 +142,37 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 
 def cmd_say(args: argparse.Namespace) -> int:
-    from vocalis.say import say
+    import tempfile
 
-    say(
-        text=args.text,
-        out=Path(args.out),
-        reference=Path(args.reference) if args.reference else None,
-        transcript=args.transcript,
-        instruct=args.instruct,
-        language=args.language,
-        engine_name=args.engine,
-    )
+    from vocalis.say import say, studio_voice
+
+    with tempfile.TemporaryDirectory() as tmp:
+        reference = Path(args.reference) if args.reference else None
+        transcript, language = args.transcript, args.language
+        if args.voice:
+            if not args.email:
+                print("error: --voice needs --email (whose voice)", file=sys.stderr)
+                return 1
+            settings = _settings(args)
+            try:
+                voice = _with_database(
+                    settings,
+                    lambda db: studio_voice(db, settings, args.email, args.voice, Path(tmp)),
+                )
+            except LookupError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            reference, transcript = voice.reference, voice.transcript
+            language = voice.language if language == "Auto" else language
+        say(
+            text=args.text,
+            out=Path(args.out),
+            reference=reference,
+            transcript=transcript,
+            instruct=args.instruct,
+            language=language,
+            engine_name=args.engine,
+        )
     print(f"wrote {args.out}")
     return 0
 
@@ -251,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     say.add_argument("text")
     say.add_argument("-o", "--out", default="out.wav")
+    say.add_argument("--voice", help="a studio voice's name or id (with --email)")
+    say.add_argument("--email", help="the user whose voice --voice names")
+    say.add_argument("--data-dir", default=None, help="data directory (default ./vocalis-data)")
     say.add_argument("--reference", help="reference recording to clone")
     say.add_argument("--transcript", help="the words spoken in the reference")
     say.add_argument("--instruct", help="voice description (design) when no reference is given")

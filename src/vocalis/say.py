@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def say(
@@ -40,3 +42,33 @@ def say(
     audio = synthesize_whole(engine, request, progress)
     print(file=sys.stderr)
     write_wav(out, audio, engine.sample_rate)
+
+
+@dataclass(frozen=True)
+class StudioVoice:
+    reference: Path
+    transcript: str
+    language: str
+
+
+async def studio_voice(db: Any, settings: Any, email: str, wanted: str, into: Path) -> StudioVoice:
+    """A user's voice (by name, any case, or id) with its reference copied into `into`."""
+    from sqlalchemy import func, select
+
+    from vocalis.api.models import User, Voice
+    from vocalis.api.storage import create_storage
+
+    async with db.sessions() as session:
+        voice = await session.scalar(
+            select(Voice)
+            .join(User, User.id == Voice.user_id)
+            .where(User.email == email.strip().lower())
+            .where((Voice.id == wanted) | (func.lower(Voice.name) == wanted.strip().lower()))
+            .order_by(Voice.created_at.desc())
+            .limit(1)
+        )
+    if voice is None or not voice.reference_object_key:
+        raise LookupError(f"{email} has no voice {wanted!r} with a reference recording")
+    path = into / "reference.wav"
+    await create_storage(settings).get_to_file(voice.reference_object_key, path)
+    return StudioVoice(path, voice.reference_transcript or "", voice.language)
