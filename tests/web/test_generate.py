@@ -52,7 +52,7 @@ def record_polls(page: Any) -> None:
 
 
 def active_task_id(studio: Studio) -> str:
-    tasks = studio.api("GET", "/api/tasks?status=active")["tasks"]
+    tasks = studio.api("GET", "/api/tasks?status=active&type=generate")["tasks"]
     assert len(tasks) == 1, tasks
     return str(tasks[0]["id"])
 
@@ -108,7 +108,7 @@ def test_clone_generate_listen_history_regenerate(studio: Studio, reference_wav:
 
     # Polling: the task was polled while it ran, and not once it is done. (The cadence — one
     # poll a second, backing off on errors — is unit-tested on a fake clock: tests/web/js.)
-    task_id = studio.api("GET", "/api/tasks?status=terminal")["tasks"][0]["id"]
+    task_id = studio.api("GET", "/api/tasks?status=terminal&type=generate")["tasks"][0]["id"]
     polls = task_polls(page, task_id)
     assert len(polls) >= 2, polls
     time.sleep(2.5)
@@ -282,7 +282,7 @@ def test_several_tasks_at_once_and_history_keeps_up(studio: Studio, reference_wa
     expect(rows.first.get_by_role("button", name=re.compile("^Play"))).to_be_visible()
 
     # Each task was polled on its own (the cadence is unit-tested: tests/web/js/tasks.test.js).
-    for task in studio.api("GET", "/api/tasks?status=terminal")["tasks"]:
+    for task in studio.api("GET", "/api/tasks?status=terminal&type=generate")["tasks"]:
         assert len(task_polls(page, task["id"])) >= 2
 
 
@@ -303,7 +303,7 @@ def test_the_synthesiser_choice_is_named_and_sent(studio: Studio, reference_wav:
     choice.select_option("espeak")
     page.get_by_label("Language").select_option("English")
     start_generation(page, "The synthesiser is espeak.")
-    [task] = studio.api("GET", "/api/tasks?status=all")["tasks"]
+    [task] = studio.api("GET", "/api/tasks?status=all&type=generate")["tasks"]
     assert task["metadata"]["base"] == "espeak"
     expect(page.get_by_role("heading", name="Your audio is ready")).to_be_visible(
         timeout=DONE_TIMEOUT

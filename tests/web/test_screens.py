@@ -34,7 +34,7 @@ def check_page(page: Any, where: str) -> None:
 def wait_for_completed_generation(studio: Studio, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        tasks = studio.api("GET", "/api/tasks?status=active")["tasks"]
+        tasks = studio.api("GET", "/api/tasks?status=active&type=generate")["tasks"]
         for task in tasks:
             studio.api("GET", f"/api/tasks/{task['id']}")  # polling is what advances a task
         if not tasks:
@@ -94,7 +94,7 @@ def test_every_page_at_desktop_and_phone_width(
         context.close()
 
     # Stop the long generation so it does not hold the worker for the next tests.
-    for task in studio.api("GET", "/api/tasks?status=active")["tasks"]:
+    for task in studio.api("GET", "/api/tasks?status=active&type=generate")["tasks"]:
         studio.api("POST", f"/api/tasks/{task['id']}/cancel")
 
 

@@ -23,7 +23,7 @@ async def feed(
     user: CurrentUser,
     tasks: TasksDep,
     status: Literal["active", "terminal", "all"] = "all",
-    type: Literal["generate", "design_preview"] | None = None,
+    type: Literal["generate", "design_preview", "transcribe"] | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     before: Annotated[str | None, Query(max_length=100)] = None,
 ) -> TaskFeed:
