@@ -7,6 +7,12 @@ Independent sections, chosen with --sections (each starts its own serve, with a 
 - kill-worker: the same with the local worker process. Measured from the kill: until the
   restarted worker answers on its port, and until the task polls `completed` (the job was lost
   with the worker: it completes only if the API resubmits it).
+- brute-force: task poll latency (p50/p99 of 200 polls of a running task) with no attack, then
+  while 10 clients keep sending wrong-password sign-ins in parallel. The sign-in limits are
+  raised for this section so every attempt is hashed: it measures what hashing costs the
+  others, not the limiter (which would refuse most attempts cheaply).
+- hanging-worker: serve pointed at a worker that accepts connections and never answers; the time
+  for POST /api/generate to answer (503) and for GET /api/languages (first, then cached).
 
 Each kill also reports the CPU time the replacement process (with its children) had used when
 it answered: what a restart costs, whatever else the machine is doing.
@@ -17,7 +23,7 @@ first generation with no fault gives the baseline: how long the same text takes 
 Runs on SQLite, and on PostgreSQL when --postgres-url (an admin connection) is given: the bench
 creates, migrates and drops a database `vocalis_bench_abuse` there.
 
-    python -m bench.abuse [--sections kill-api,kill-worker] [--rounds 3]
+    python -m bench.abuse [--sections kill-api,kill-worker,brute-force,hanging-worker] [--rounds 3]
                           [--postgres-url postgresql://postgres:postgres@127.0.0.1:5432/postgres]
 """
 
@@ -27,14 +33,17 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from tests.serve_process import FINISHED, Serve, Studio, answers, serving, status_of, wait_for
 
 from bench import stack
@@ -93,11 +102,13 @@ def _health(serve: Serve) -> bool:
 
 
 @contextmanager
-def _serving(bench: Bench, name: str) -> Iterator[tuple[Serve, Studio]]:
+def _serving(
+    bench: Bench, name: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[Serve, Studio]]:
     data = bench.run_dir / name
     data.mkdir()
     database_url = bench.fresh_database(data / "data")
-    with serving(data / "data", {"VOCALIS_DATABASE_URL": database_url}) as serve:
+    with serving(data / "data", {"VOCALIS_DATABASE_URL": database_url, **(env or {})}) as serve:
         studio = Studio.sign_up(serve.base, data, email=f"{name}@example.com")
         try:
             yield serve, studio
@@ -175,9 +186,96 @@ def kill_worker(bench: Bench) -> list[Row]:
     ]
 
 
+def _poll_latencies(studio: Studio, task_id: str, count: int = 200) -> list[float]:
+    took = []
+    for _ in range(count):
+        start = time.monotonic()
+        studio.task(task_id)
+        took.append(time.monotonic() - start)
+        time.sleep(0.01)
+    return took
+
+
+def _percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p50 = ordered[len(ordered) // 2] * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    return f"poll p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+
+
+def brute_force(bench: Bench) -> list[Row]:
+    gate = bench.run_dir / "never-released"
+    env = {
+        "VOCALIS_ENGINE": "tone",
+        "VOCALIS_WORKER_ENGINE_OPTIONS": f'{{"gate_after": 1, "gate_file": "{gate}"}}',
+        "VOCALIS_AUTH_RATE_PER_MINUTE": "1000000",
+        "VOCALIS_LOGIN_MAX_FAILURES": "1000000",
+    }
+    with _serving(bench, "brute-force", env) as (serve, studio):
+        task_id = _started(studio)
+        quiet = _poll_latencies(studio, task_id)
+        stop = threading.Event()
+        answered: list[int] = []
+
+        def attack(n: int) -> None:
+            with httpx.Client(base_url=serve.base, timeout=60) as client:
+                while not stop.is_set():
+                    response = client.post(
+                        "/auth/v1/token?grant_type=password",
+                        json={"email": f"victim{n}@example.com", "password": "wrong password"},
+                    )
+                    answered.append(response.status_code)
+
+        attackers = [threading.Thread(target=attack, args=(n,)) for n in range(10)]
+        for thread in attackers:
+            thread.start()
+        time.sleep(2)  # let the attack reach full strength
+        loud = _poll_latencies(studio, task_id)
+        stop.set()
+        for thread in attackers:
+            thread.join()
+        statuses = sorted(set(answered))
+    return [
+        Row("poll quiet", bench.database, 1, None, None, _percentiles(quiet)),
+        Row(
+            "poll attack",
+            bench.database,
+            1,
+            None,
+            None,
+            f"{_percentiles(loud)}; {len(answered)} sign-ins answered {statuses}",
+        ),
+    ]
+
+
+def hanging_worker(bench: Bench) -> list[Row]:
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(64)  # accepts (the kernel completes handshakes) and never answers
+    url = f"http://127.0.0.1:{hanging.getsockname()[1]}"
+    try:
+        env = {"VOCALIS_WORKER_URL": url, "VOCALIS_WORKER_TOKEN": "x"}
+        with _serving(bench, "hanging-worker", env) as (_serve, studio):
+            timings = []
+            for _ in range(2):
+                start = time.monotonic()
+                status = studio.http.get("/api/languages").status_code
+                timings.append(f"languages {status} in {time.monotonic() - start:.1f} s")
+            start = time.monotonic()
+            body = {"voice_id": studio.voice_id, "text": "Hello.", "language": "English"}
+            answer = studio.http.post("/api/generate", headers=studio.headers, json=body)
+            took = time.monotonic() - start
+    finally:
+        hanging.close()
+    outcome = f"generate {answer.status_code} in {took:.1f} s; " + ", ".join(timings)
+    return [Row("hanging", bench.database, 1, None, took, outcome)]
+
+
 SECTIONS: dict[str, Callable[[Bench], list[Row]]] = {
     "kill-api": kill_api,
     "kill-worker": kill_worker,
+    "brute-force": brute_force,
+    "hanging-worker": hanging_worker,
 }
 
 

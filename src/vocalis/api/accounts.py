@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import weakref
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import delete, func, select, update
@@ -25,6 +29,8 @@ from vocalis.api.security import (
     password_needs_rehash,
     verify_password,
 )
+
+T = TypeVar("T")
 
 MIN_PASSWORD_LENGTH = 8
 # Argon2 takes any length, but hashing megabytes per request is a cheap denial of service.
@@ -51,6 +57,24 @@ class UserExists(BadRequest):
 
 class WeakPassword(BadRequest):
     """Password is too weak."""
+
+
+# Argon2 is CPU by design: ten parallel sign-ins would take every core from everyone else's
+# requests. At most this many hash at once (half the cores, at least one); the rest wait their
+# turn without holding a thread, so an attack slows the attackers, not the polls. One limiter
+# per event loop (a limiter belongs to the loop it waits on).
+_HASH_SLOTS = max(1, (os.cpu_count() or 2) // 2)
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _hashing(function: Callable[..., T], *args: Any) -> T:
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(_HASH_SLOTS)
+    return await anyio.to_thread.run_sync(function, *args, limiter=limiter)
 
 
 # --- users --------------------------------------------------------------------------------
@@ -87,7 +111,7 @@ async def create_user(
     if taken:
         raise UserExists()
     # Argon2 takes tens of milliseconds of CPU; off the event loop, other requests go on.
-    password_hash = await anyio.to_thread.run_sync(hash_password, password)
+    password_hash = await _hashing(hash_password, password)
     user = User(id=new_id(), email=email, password_hash=password_hash)
     session.add(user)
     try:
@@ -123,13 +147,13 @@ async def authenticate(
         session.expunge(user)  # keep its loaded values: the rollback would expire them
     await session.rollback()  # no transaction across the hash (SQLite: it holds the write lock)
     stored = user.password_hash if user is not None else None
-    if not await anyio.to_thread.run_sync(verify_password, stored, password) or user is None:
+    if not await _hashing(verify_password, stored, password) or user is None:
         if email:
             await record_failure(db, email, now, settings)
         raise InvalidCredentials()
     await clear_failures(db, email)
     if password_needs_rehash(user.password_hash):  # parameters were raised since it was set
-        new_hash = await anyio.to_thread.run_sync(hash_password, password)
+        new_hash = await _hashing(hash_password, password)
         user = await session.merge(user)
         user.password_hash = new_hash  # committed with the session issue_session creates
     return user
