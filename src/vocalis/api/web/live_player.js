@@ -72,7 +72,8 @@ export function livePlayer({ streamUrl, label, autoplay = false, signal }) {
   const played = h("span", { class: "live-played" });
   const rendered = h("span", { class: "live-rendered" });
   const line = h("p", { class: "live-line" });
-  const controls = h("div", { class: "live-controls" }, toggle, h("div", { class: "live-bar", "aria-hidden": "true" }, rendered, played));
+  const bar = h("div", { class: "live-bar", "aria-hidden": "true" }, rendered, played);
+  const controls = h("div", { class: "live-controls" }, toggle, bar);
   const status = h("div", { class: "live-status" }, controls, line);
   const el = h("div", { class: "player live-player", dataset: { source: "stream" } }, live, status);
   const feeding = new AbortController();
@@ -195,6 +196,7 @@ export function livePlayer({ streamUrl, label, autoplay = false, signal }) {
       // A click on the waveform while the stream plays is a jump the listener asked for.
       wave.onSeek = (seconds) => handover({ at: seconds, play: true });
       el.prepend(wave.el);
+      bar.hidden = true; // the waveform shows the position now
       if (downloads) el.append(h("div", { class: "player-actions" }, downloads));
       paint();
       decide();
