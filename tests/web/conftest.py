@@ -93,12 +93,13 @@ class Server:
         return sorted(folder.glob("*")) if folder.exists() else []
 
 
-@pytest.fixture(scope="package")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("vocalis-data")
-    log = data_dir.parent / "serve.log"
+@contextlib.contextmanager
+def running_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`vocalis serve` on a free port with only the given VOCALIS_* settings, until the block
+    ends."""
+    log = data_dir.parent / f"{data_dir.name}-serve.log"
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOCALIS_")}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("VOCALIS_")}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -113,7 +114,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=env,
+            env=base | (env or {}),
             start_new_session=True,  # its own process group: the worker it starts goes with it
         )
     url = f"http://127.0.0.1:{port}"
@@ -141,6 +142,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="package")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("vocalis-data")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -257,8 +264,9 @@ class Studio:
         return path
 
 
-@pytest.fixture
-def studio(browser: Any, server: Server, screenshots: Path) -> Iterator[Studio]:
+@contextlib.contextmanager
+def studio_on(browser: Any, server: Server, screenshots: Path) -> Iterator[Studio]:
+    """A fresh browser context on `server`; no uncaught page errors allowed."""
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
     context.set_default_timeout(30_000)
     page = context.new_page()
@@ -267,3 +275,9 @@ def studio(browser: Any, server: Server, screenshots: Path) -> Iterator[Studio]:
     yield studio
     context.close()
     assert not studio.errors, f"uncaught errors in the page: {studio.errors}"
+
+
+@pytest.fixture
+def studio(browser: Any, server: Server, screenshots: Path) -> Iterator[Studio]:
+    with studio_on(browser, server, screenshots) as opened:
+        yield opened

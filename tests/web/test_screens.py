@@ -139,4 +139,5 @@ def test_keyboard_only(studio: Studio, reference_wav: Path) -> None:
     cancel = page.locator(".result").get_by_role("button", name="Cancel")
     cancel.focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Generation cancelled")).to_be_visible()
+    # A round trip to the server and its worker, which is busy rendering (and streaming it).
+    expect(page.get_by_role("heading", name="Generation cancelled")).to_be_visible(timeout=30_000)

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { bytes, clock, count, duration, minutes, percent, when } from "../../../src/vocalis/api/web/format.js";
+import { bytes, clock, count, duration, percent, timeLeft, when } from "../../../src/vocalis/api/web/format.js";
 
 test("clock: m:ss, h:mm:ss past an hour, whole seconds down; a dash when unknown", () => {
   assert.equal(clock(65.2), "1:05");
@@ -22,12 +22,15 @@ test("duration: tenths of a second under a minute, a clock from one minute", () 
   assert.equal(duration(null), "–");
 });
 
-test("minutes: seconds under a minute (never 0 s), minutes from one", () => {
-  assert.equal(minutes(0.5), "about 30 s");
-  assert.equal(minutes(0.001), "about 1 s");
-  assert.equal(minutes(1), "about 1 min");
-  assert.equal(minutes(2.5), "about 2.5 min");
-  assert.equal(minutes(null), "–");
+test("timeLeft: seconds, then five-second steps, then minutes; nothing when unknown", () => {
+  assert.equal(timeLeft(0), "almost done");
+  assert.equal(timeLeft(1.2), "almost done");
+  assert.equal(timeLeft(7.6), "about 8 s left");
+  assert.equal(timeLeft(47), "about 45 s left");
+  assert.equal(timeLeft(88), "about 90 s left");
+  assert.equal(timeLeft(150), "about 3 min left");
+  assert.equal(timeLeft(3600), "about 60 min left");
+  for (const unknown of [null, undefined, NaN, Infinity]) assert.equal(timeLeft(unknown), null);
 });
 
 test("bytes, counts and percentages", () => {

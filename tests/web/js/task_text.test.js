@@ -1,10 +1,11 @@
-// How a task reads (task_text.js): titles, summaries, status lines, elapsed time, result links.
+// How a task reads (task_text.js): titles, summaries, status lines, elapsed and remaining time,
+// result links.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  elapsedSeconds, isTerminal, resultHref, statusText, taskSummary, taskTitle,
+  elapsedSeconds, isTerminal, progressMeta, remainingSeconds, resultHref, statusText, taskSummary, taskTitle,
 } from "../../../src/vocalis/api/web/task_text.js";
 
 test("terminal states are completed, failed and cancelled", () => {
@@ -61,4 +62,45 @@ test("when our clock disagrees with the server's, elapsed time is what the worke
 test("a result is shown on the page that started the task", () => {
   assert.equal(resultHref({ id: "a/b", type: "generate" }), "/generate?task=a%2Fb");
   assert.equal(resultHref({ id: "t1", type: "design_preview" }), "/design?task=t1");
+});
+
+test("the time left is the server's, counted down since its answer, never below zero", () => {
+  const task = { status: "processing", remaining_seconds: 20 };
+  assert.equal(remainingSeconds(task), 20);
+  assert.equal(remainingSeconds(task, 4.5), 15.5);
+  assert.equal(remainingSeconds(task, 30), 0);
+  assert.equal(remainingSeconds(task, -3), 20); // a clock that went backwards adds nothing
+});
+
+test("no time left is shown when the server does not know it, or the task has finished", () => {
+  assert.equal(remainingSeconds({ status: "processing", remaining_seconds: null }), null);
+  assert.equal(remainingSeconds({ status: "processing" }), null);
+  assert.equal(remainingSeconds({ status: "completed", remaining_seconds: 0 }), null);
+  assert.equal(remainingSeconds(null), null);
+});
+
+test("the progress line: elapsed, audio ready and time left, ticking on a fake clock", (t) => {
+  t.mock.timers.enable({ apis: ["Date"], now: Date.parse("2026-03-10T12:00:05Z") });
+  const task = {
+    status: "processing", created_at: "2026-03-10T12:00:00Z", audio_seconds_ready: 12.4, remaining_seconds: 47,
+  };
+  const seen = Date.now();
+  const line = () => progressMeta(task, { now: Date.now(), sinceSeen: (Date.now() - seen) / 1000 });
+  assert.equal(line(), "Elapsed 0:05 · 0:12 of audio ready · about 45 s left");
+  t.mock.timers.tick(10_000);
+  assert.equal(line(), "Elapsed 0:15 · 0:12 of audio ready · about 35 s left");
+  t.mock.timers.tick(60_000);
+  assert.equal(line(), "Elapsed 1:15 · 0:12 of audio ready · almost done");
+});
+
+test("before the first segment and without an estimate, the line is the elapsed time alone", () => {
+  const now = Date.parse("2026-03-10T12:00:03Z");
+  const created_at = "2026-03-10T12:00:00Z";
+  assert.equal(progressMeta({ status: "pending", created_at, remaining_seconds: null, audio_seconds_ready: null }, { now }), "Elapsed 0:03");
+  assert.equal(progressMeta({ status: "processing", created_at, audio_seconds_ready: 0 }, { now }), "Elapsed 0:03");
+  // The estimate from the worker's measured speed, before any audio exists.
+  assert.equal(progressMeta({ status: "processing", created_at, remaining_seconds: 8 }, { now }), "Elapsed 0:03 · about 8 s left");
+  // Finished: how long it took, nothing about what is left.
+  const done = { status: "completed", created_at, completed_at: "2026-03-10T12:00:09Z", audio_seconds_ready: 30, remaining_seconds: 0 };
+  assert.equal(progressMeta(done, { now }), "Elapsed 0:09");
 });

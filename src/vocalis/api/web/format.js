@@ -22,9 +22,16 @@ export function duration(seconds) {
   return seconds < 60 ? `${seconds.toFixed(1)} s` : clock(seconds);
 }
 
-export function minutes(value) {
-  if (value === null || value === undefined) return "–";
-  return value < 1 ? `about ${Math.max(1, Math.round(value * 60))} s` : `about ${value} min`;
+/**
+ * Time still to wait, in words: 8 -> "about 8 s left", 47 -> "about 45 s left", 150 ->
+ * "about 3 min left". Coarser as it grows, so a fresh estimate each second does not flicker.
+ */
+export function timeLeft(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return null;
+  if (seconds < 1.5) return "almost done";
+  if (seconds < 10) return `about ${Math.round(seconds)} s left`;
+  if (seconds < 90) return `about ${Math.round(seconds / 5) * 5} s left`;
+  return `about ${Math.round(seconds / 60)} min left`;
 }
 
 export function bytes(n) {

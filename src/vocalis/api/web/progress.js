@@ -1,18 +1,20 @@
-// A task's progress, as a component: status text, a bar from the task's `progress`
-// (indeterminate while unknown), elapsed time and the estimate. Ticks every second while
-// the task runs.
+// A task's progress, as a component: status text, a bar from the task's `progress` (which moves
+// per finished segment; indeterminate while unknown), the elapsed time, the audio ready so far
+// and the time left as the server measures it. Ticks every second while the task runs, counting
+// the last answer's time left down between polls.
 
 import { h, nextId } from "./dom.js";
-import { clock, minutes, percent } from "./format.js";
-import { elapsedSeconds, isTerminal, statusText } from "./tasks.js";
+import { percent } from "./format.js";
+import { isTerminal, progressMeta, statusText } from "./task_text.js";
 
-export function taskProgress({ estimateMinutes = null, compact = false } = {}) {
+export function taskProgress({ compact = false } = {}) {
   const statusId = nextId("status");
   const status = h("p", { class: "progress-status", id: statusId });
   const bar = h("progress", { class: "progress-bar", max: 1, "aria-labelledby": statusId });
   const meta = h("p", { class: "progress-meta" });
   const el = h("div", { class: compact ? "task-progress compact" : "task-progress" }, status, bar, meta);
   let task = null;
+  let seenAt = 0; // when this answer arrived (performance.now(), ms)
   let ticker = null;
 
   function render() {
@@ -29,15 +31,13 @@ export function taskProgress({ estimateMinutes = null, compact = false } = {}) {
     else bar.removeAttribute("value"); // indeterminate
     bar.hidden = isTerminal(task); // the status line says how it ended
     bar.setAttribute("aria-valuetext", typeof task.progress === "number" ? percent(task.progress) : "In progress");
-    const estimate = estimateMinutes ?? task.metadata?.estimated_duration_minutes ?? null;
-    const parts = [`Elapsed ${clock(elapsedSeconds(task))}`];
-    if (estimate !== null && !isTerminal(task)) parts.push(`estimate ${minutes(estimate)}`);
-    meta.textContent = parts.join(" · ");
+    meta.textContent = progressMeta(task, { sinceSeen: (performance.now() - seenAt) / 1000 });
   }
 
   return {
     el,
     update(next) {
+      if (next !== task) seenAt = performance.now(); // every poll's answer is a new object
       task = next;
       render();
       if (!isTerminal(task) && !ticker) ticker = setInterval(render, 1000);

@@ -1,7 +1,8 @@
-// How a task reads: its title, summary, status line, elapsed time and where its result is
-// shown. Pure functions of the Task JSON (and the time), shared by the dock and the pages.
+// How a task reads: its title, summary, status line, elapsed and remaining time, and where its
+// result is shown. Pure functions of the Task JSON (and the time), shared by the dock and the
+// pages.
 
-import { percent } from "./format.js";
+import { clock, percent, timeLeft } from "./format.js";
 
 export const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
@@ -49,6 +50,26 @@ export function elapsedSeconds(task, now = Date.now()) {
   if (Number.isFinite(seconds) && seconds >= 0 && seconds < 86400 * 3) return seconds;
   // Our clock disagrees with the server's: fall back to what the worker reports.
   return task.modal_elapsed_seconds ?? null;
+}
+
+/**
+ * Seconds until the task should be done: the server's `remaining_seconds` (measured from the
+ * job's own rate, or the worker's speed before the job has one), counted down by the
+ * `sinceSeen` seconds that passed since that answer arrived. Null when the server does not
+ * know: the UI then shows the elapsed time alone, never a guess of its own.
+ */
+export function remainingSeconds(task, sinceSeen = 0) {
+  if (isTerminal(task) || typeof task?.remaining_seconds !== "number") return null;
+  return Math.max(0, task.remaining_seconds - Math.max(0, sinceSeen));
+}
+
+/** The line under a progress bar: "Elapsed 0:05 · 0:12 of audio ready · about 10 s left". */
+export function progressMeta(task, { now = Date.now(), sinceSeen = 0 } = {}) {
+  const parts = [`Elapsed ${clock(elapsedSeconds(task, now))}`];
+  if (!isTerminal(task) && task.audio_seconds_ready > 0) parts.push(`${clock(task.audio_seconds_ready)} of audio ready`);
+  const left = timeLeft(remainingSeconds(task, sinceSeen));
+  if (left) parts.push(left);
+  return parts.join(" · ");
 }
 
 /** Where the result of a task is shown. */

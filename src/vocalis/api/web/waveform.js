@@ -1,18 +1,30 @@
-// A finished recording: its waveform (drawn from the decoded audio), a native player that
-// streams from the cookie-authorised URL, and a download link.
+// Finished audio: its waveform (drawn from the decoded file), a native player that streams from
+// the cookie-authorised URL, and the downloads. The waveform can follow any <audio> element,
+// so while a generation is still playing from its live stream it shows that element's position
+// over the stored file's picture (live_player.js).
 
 import { fetchMedia } from "./api.js";
 import { h } from "./dom.js";
 
 const MAX_WAVEFORM_BYTES = 80 * 1024 * 1024; // past this, skip the picture rather than the page
 
-export function waveformPlayer(url, { label = "Generated speech", filename = "vocalis.wav", signal } = {}) {
+/**
+ * The waveform of the audio at `url` as a canvas. follow(audio) moves its playhead with that
+ * element; a click seeks the followed element, or calls `onSeek(seconds)` when one is set.
+ */
+export function waveform(url, { label = "Generated speech", signal } = {}) {
   const canvas = h("canvas", { class: "waveform", role: "img", "aria-label": `Waveform of ${label}` });
-  const audio = h("audio", { controls: true, preload: "metadata", src: url, "aria-label": label });
-  const download = h("a", { class: "btn", href: url, download: filename }, "Download WAV");
-  const el = h("div", { class: "player" }, canvas, audio, h("div", { class: "player-actions" }, download));
   let peaks = null;
+  let length = null; // seconds, from the decoded file
+  let media = null;
+  let unfollow = null;
   let frame = 0;
+  const wave = { el: canvas, onSeek: null, follow, get duration() { return length; } };
+
+  function timeline() {
+    if (length) return length;
+    return media && Number.isFinite(media.duration) ? media.duration : 0;
+  }
 
   function draw() {
     const width = canvas.clientWidth || 600;
@@ -27,7 +39,8 @@ export function waveformPlayer(url, { label = "Generated speech", filename = "vo
     const played = styles.getPropertyValue("--wave-played").trim() || "#4338ca";
     const rest = styles.getPropertyValue("--wave-rest").trim() || "#a5b4fc";
     const bars = Math.max(16, Math.floor(width / 3));
-    const position = audio.duration ? audio.currentTime / audio.duration : 0;
+    const total = timeline();
+    const position = media && total ? media.currentTime / total : 0;
     for (let i = 0; i < bars; i += 1) {
       const value = peaks ? peaks[Math.floor((i / bars) * peaks.length)] : 0.04;
       const bar = Math.max(2, value * (height - 4));
@@ -38,39 +51,64 @@ export function waveformPlayer(url, { label = "Generated speech", filename = "vo
 
   function animate() {
     draw();
-    if (!audio.paused) frame = requestAnimationFrame(animate);
+    if (media && !media.paused) frame = requestAnimationFrame(animate);
   }
 
-  audio.addEventListener("play", () => {
-    cancelAnimationFrame(frame);
-    animate();
-  });
-  audio.addEventListener("error", () => {
-    if (el.querySelector(".alert")) return;
-    el.append(h("p", { class: "alert alert-error", role: "alert" },
-      "This audio could not be loaded. If you were signed out in another tab, sign in again and reload."));
-  });
-  audio.addEventListener("timeupdate", draw);
-  audio.addEventListener("seeked", draw);
-  audio.addEventListener("loadedmetadata", draw);
+  function follow(audio) {
+    unfollow?.abort();
+    unfollow = new AbortController();
+    media = audio;
+    const options = { signal: unfollow.signal };
+    audio.addEventListener("play", () => {
+      cancelAnimationFrame(frame);
+      animate();
+    }, options);
+    for (const name of ["timeupdate", "seeked", "loadedmetadata"]) audio.addEventListener(name, draw, options);
+    if (!audio.paused) animate();
+    else draw();
+  }
+
   canvas.addEventListener("click", (event) => {
     // Mouse shortcut only; the native controls are the keyboard way to seek.
-    if (!audio.duration) return;
+    const total = timeline();
+    if (!total || !media) return;
     const box = canvas.getBoundingClientRect();
-    audio.currentTime = ((event.clientX - box.left) / box.width) * audio.duration;
+    const seconds = Math.max(0, Math.min(1, (event.clientX - box.left) / box.width)) * total;
+    if (wave.onSeek) wave.onSeek(seconds);
+    else media.currentTime = seconds;
   });
   new ResizeObserver(draw).observe(canvas);
-  signal?.addEventListener("abort", () => {
-    cancelAnimationFrame(frame);
-    audio.pause();
-  });
+  signal?.addEventListener("abort", () => cancelAnimationFrame(frame));
 
-  loadPeaks(url, signal).then((values) => {
-    peaks = values;
+  loadPeaks(url, signal).then((loaded) => {
+    ({ peaks, duration: length } = loaded);
     draw();
   }).catch(() => {
     canvas.hidden = true; // the player still works; the picture is a bonus
   });
+  return wave;
+}
+
+/** A native player for the stored audio at `url`; says so in `container` if it cannot load. */
+export function storedAudio(url, { label, container, preload = "metadata" }) {
+  const audio = h("audio", { controls: true, preload, src: url, "aria-label": label });
+  audio.addEventListener("error", () => {
+    if (container.querySelector(".alert")) return;
+    container.append(h("p", { class: "alert alert-error", role: "alert" },
+      "This audio could not be loaded. If you were signed out in another tab, sign in again and reload."));
+  });
+  return audio;
+}
+
+/** Waveform, native player and (optionally) a download menu for finished audio. */
+export function waveformPlayer(url, { label = "Generated speech", downloads = null, signal } = {}) {
+  const wave = waveform(url, { label, signal });
+  const el = h("div", { class: "player" }, wave.el);
+  const audio = storedAudio(url, { label, container: el });
+  el.append(audio);
+  if (downloads) el.append(h("div", { class: "player-actions" }, downloads));
+  wave.follow(audio);
+  signal?.addEventListener("abort", () => audio.pause());
   return { el, audio };
 }
 
@@ -95,5 +133,5 @@ async function loadPeaks(url, signal) {
     peaks[b] = peak;
     loudest = Math.max(loudest, peak);
   }
-  return peaks.map((p) => p / loudest);
+  return { peaks: peaks.map((p) => p / loudest), duration: buffer.duration };
 }

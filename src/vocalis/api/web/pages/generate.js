@@ -1,10 +1,13 @@
-// Generate: voice, language and text in; a task with live progress; the audio out.
+// Generate: voice, language and text in; a task with live progress; the audio out, playing
+// from the live stream as soon as the first sentence is rendered (live_player.js).
 
 import { allPages, api } from "../api.js";
 import { announce, debounce, h } from "../dom.js";
 import { loadDraft, saveDraft } from "../drafts.js";
+import { downloadMenu } from "../downloads.js";
 import { charCounter, field, formAlert, placeError } from "../fields.js";
 import { baseSelect, engineNote, languageSelect } from "../languages.js";
+import { livePlayer } from "../live_player.js";
 import { taskProgress } from "../progress.js";
 import { cancelTask, getTask, isTerminal, subscribe, taskSummary, track } from "../tasks.js";
 import { waveformPlayer } from "../waveform.js";
@@ -92,34 +95,65 @@ export async function render(root, { params, signal }) {
   window.addEventListener("pagehide", saveNow, { signal });
   signal.addEventListener("abort", () => { saveNow(); stopWatching(); });
 
-  function showTask(taskId, { estimate = null, remember = true } = {}) {
+  /**
+   * Show a task in the result panel. `listen`: start playing its live stream now (the person
+   * just pressed Generate); otherwise a button offers it, since a reload is no gesture to play on.
+   */
+  function showTask(taskId, { remember = true, listen = false } = {}) {
     stopWatching();
     if (remember) saveDraft("generate", { ...loadDraft("generate"), task_id: taskId });
+    const watching = new AbortController(); // this task's players stop with it
     const resultHeading = h("h2", { id: "result-heading", tabindex: "-1" });
     const summary = h("p", { class: "result-text" });
-    const progress = taskProgress({ estimateMinutes: estimate });
+    const progress = taskProgress();
     const actions = h("div", { class: "form-actions" });
     const outcome = h("div", { class: "outcome" });
     result.replaceChildren(resultHeading, summary, progress.el, outcome, actions);
     result.hidden = false;
     let shown = null;
+    let player = null; // the live player, once listening started
+    let listenButton = null;
+
+    const voiceOf = (task) => task.metadata?.voice_name || "your voice";
+    const listenNow = (autoplay) => {
+      const task = getTask(taskId);
+      if (!task?.generation_id || player) return;
+      const streamUrl = `/api/generations/${encodeURIComponent(task.generation_id)}/stream?format=mp3`;
+      player = livePlayer({ streamUrl, label: `Speech in ${voiceOf(task)}`, autoplay, signal: watching.signal });
+      player.update(task);
+      outcome.replaceChildren(player.el);
+    };
 
     const paint = (task) => {
       if (!task || task.id !== taskId || signal.aborted) return;
       if (task._removed) {
+        player?.stop();
         result.hidden = true;
         saveDraft("generate", { ...loadDraft("generate"), task_id: null });
         return;
       }
       summary.textContent = task.metadata?.text_preview ? `“${taskSummary(task)}”` : "";
       progress.update(task);
+      player?.update(task);
+      if (!isTerminal(task) && listen && !player) listenNow(true);
+      if (listenButton) listenButton.disabled = !task.generation_id; // known from the first poll
       const state = isTerminal(task) ? task.status : "running";
       if (state === shown) return;
       const wasRunning = shown === "running";
       shown = state;
+      listenButton = null;
       const voiceName = task.metadata?.voice_name ?? "";
       if (state === "running") {
         resultHeading.textContent = "Generating…";
+        if (!player) {
+          listenButton = h("button", { type: "button", class: "btn", disabled: !task.generation_id }, "▶ Listen while it renders");
+          listenButton.addEventListener("click", () => {
+            listenButton = null;
+            listenNow(true);
+            player?.control.focus();
+          });
+          outcome.replaceChildren(listenButton);
+        }
         const cancel = h("button", { type: "button", class: "btn btn-danger-quiet" }, "Cancel");
         cancel.addEventListener("click", async () => {
           cancel.disabled = true;
@@ -127,7 +161,7 @@ export async function render(root, { params, signal }) {
           try {
             await cancelTask(taskId);
           } catch (error) {
-            outcome.replaceChildren(h("p", { class: "alert alert-error", role: "alert" }, error.message));
+            outcome.append(h("p", { class: "alert alert-error", role: "alert" }, error.message));
             cancel.disabled = false;
             cancel.textContent = "Cancel";
           }
@@ -136,9 +170,12 @@ export async function render(root, { params, signal }) {
       } else if (state === "completed") {
         resultHeading.textContent = "Your audio is ready";
         const url = task.result?.audio_url ?? `/api/generations/${task.generation_id}/audio`;
-        const stamp = (task.completed_at || new Date().toISOString()).slice(0, 19).replace(/[:T]/g, "-");
-        const slug = voiceName.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "speech";
-        outcome.replaceChildren(waveformPlayer(url, { label: `Speech in ${voiceName || "your voice"}`, filename: `vocalis-${slug}-${stamp}.wav`, signal }).el);
+        const downloads = downloadMenu({
+          generationId: task.generation_id, voiceName, createdAt: task.created_at, label: `speech in ${voiceOf(task)}`,
+        });
+        // Still playing from the live stream: it hands over to the file without a break.
+        if (player) player.complete({ url, downloads });
+        else outcome.replaceChildren(waveformPlayer(url, { label: `Speech in ${voiceOf(task)}`, downloads, signal: watching.signal }).el);
         actions.replaceChildren(h("a", { class: "btn", href: "/history" }, "See history"));
         if (wasRunning) announce("Your audio is ready.");
       } else {
@@ -146,11 +183,16 @@ export async function render(root, { params, signal }) {
         const message = state === "cancelled"
           ? "This generation was cancelled. Your text is still in the form."
           : `Generation failed: ${task.error || "the worker did not say why"}. Your text is still in the form; you can try again.`;
+        player?.stop();
         outcome.replaceChildren(h("p", { class: state === "cancelled" ? "alert alert-info" : "alert alert-error", role: "alert" }, message));
         actions.replaceChildren();
       }
     };
-    stopWatching = subscribe(paint);
+    const unsubscribe = subscribe(paint);
+    stopWatching = () => {
+      unsubscribe();
+      watching.abort();
+    };
     paint(getTask(taskId) ?? track({ id: taskId }));
   }
 
@@ -187,10 +229,10 @@ export async function render(root, { params, signal }) {
         created_at: new Date().toISOString(),
         metadata: {
           voice_id: voice?.id, voice_name: voice?.name, language: language.el.value, characters: text.length,
-          text_preview: text.slice(0, 120), estimated_duration_minutes: started.estimated_duration_minutes,
+          text_preview: text.slice(0, 120),
         },
       });
-      showTask(started.task_id, { estimate: started.estimated_duration_minutes });
+      showTask(started.task_id, { listen: true });
       result.querySelector("h2")?.focus();
     } catch (error) {
       const placed = placeError(error.message, [

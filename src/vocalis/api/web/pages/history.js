@@ -1,10 +1,12 @@
-// History: every generation, searchable and filterable; play, download, regenerate, delete.
+// History: every generation, searchable and filterable; play, download (WAV, MP3, Opus or
+// FLAC), regenerate, delete.
 // While anything runs, the list refreshes itself; rows that did not change are left alone,
 // so a playing clip or a focused button survives the refresh.
 
 import { api } from "../api.js";
 import { confirmDialog } from "../dialog.js";
 import { announce, debounce, h, nextId } from "../dom.js";
+import { downloadMenu } from "../downloads.js";
 import { duration, fullDate, when } from "../format.js";
 import { lazyPlayer, pager, skeleton, urlState } from "../listing.js";
 import { activeTasks, isTerminal, statusText, subscribe } from "../tasks.js";
@@ -42,9 +44,8 @@ export function render(root, { signal, navigate }) {
     const label = `generation “${g.text.slice(0, 40)}${g.text.length > 40 ? "…" : ""}”`;
     const actions = [];
     if (g.status === "completed" && g.audio_path) {
-      const stamp = (g.completed_at || g.created_at || "").slice(0, 19).replace(/[:T]/g, "-");
       actions.push(lazyPlayer(g.audio_path, label));
-      actions.push(h("a", { class: "btn btn-small", href: g.audio_path, download: `vocalis-${stamp}.wav`, "aria-label": `Download ${label}` }, "Download"));
+      actions.push(downloadMenu({ generationId: g.id, voiceName: g.voice_name, createdAt: g.created_at, label, small: true }));
     }
     const regen = h("button", { type: "button", class: "btn btn-small", "aria-label": `Regenerate ${label}` }, "Regenerate");
     regen.addEventListener("click", async () => {
