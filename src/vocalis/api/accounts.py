@@ -336,9 +336,7 @@ async def update_profile(
     session: AsyncSession, user_id: str, email: str, changes: ProfileUpdate
 ) -> Profile:
     profile = await ensure_profile(session, user_id, email)
-    fields = changes.model_dump(exclude_unset=True)
-    if not fields:
-        return profile
+    fields = changes.model_dump(exclude_unset=True)  # never empty: ProfileUpdate refuses that
     handle = fields.get("handle")
     # Unique regardless of case: "Ada" and "ada" would be indistinguishable to people.
     if handle is not None and await session.scalar(
