@@ -27,6 +27,16 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def gotrue_error(response: httpx.Response, status: int, code: str) -> str:
+    """Assert GoTrue's error body (plus `detail`, which Vocalis's web app reads); the message."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["code"] == status and body["error_code"] == code, body
+    assert isinstance(body["msg"], str) and body["msg"] and body["detail"] == body["msg"]
+    assert set(body) <= {"code", "error_code", "msg", "detail", "weak_password"}
+    return str(body["msg"])
+
+
 async def refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:
     return await client.post(
         "/auth/v1/token", params={"grant_type": "refresh_token"}, json={"refresh_token": token}
@@ -87,18 +97,44 @@ async def test_duplicate_signup_is_refused(client: httpx.AsyncClient, user: Sign
         response = await client.post(
             "/auth/v1/signup", json={"email": email, "password": "another password"}
         )
-        assert response.status_code == 400
-        assert response.json() == {"detail": "User already registered"}
+        assert gotrue_error(response, 422, "user_already_exists") == "User already registered"
+
+
+async def test_a_short_password_is_a_weak_password(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/auth/v1/signup", json={"email": "ada@example.com", "password": "short"}
+    )
+    message = gotrue_error(response, 422, "weak_password")
+    assert message == "Password should be at least 8 characters."
+    assert response.json()["weak_password"] == {"reasons": ["length"]}
+
+
+@pytest.mark.parametrize("minimum", [6, 12])
+async def test_the_minimum_password_length_is_a_setting(
+    app: FastAPI, client: httpx.AsyncClient, minimum: int
+) -> None:
+    app.state.settings.password_min_length = minimum
+    short = await client.post(
+        "/auth/v1/signup", json={"email": "a@example.com", "password": "p" * (minimum - 1)}
+    )
+    assert gotrue_error(short, 422, "weak_password") == (
+        f"Password should be at least {minimum} characters."
+    )
+    enough = await client.post(
+        "/auth/v1/signup", json={"email": "a@example.com", "password": "p" * minimum}
+    )
+    assert enough.status_code == 200, enough.text
 
 
 @pytest.mark.parametrize(
     ("body", "detail"),
     [
-        ({"email": "ada@example.com", "password": "short"}, "at least 8 characters"),
-        ({"email": "ada@example.com", "password": "x" * 2000}, "at most"),
+        ({"email": "ada@example.com", "password": "x" * 2000}, "at most 1024"),
+        ({"email": "ada@example.com", "password": ""}, "Signup requires a valid password"),
         ({"email": "not-an-email", "password": PASSWORD}, "email"),
         ({"email": "a@b", "password": PASSWORD}, "email"),
         ({"email": "a b@c.com", "password": PASSWORD}, "email"),
+        ({"email": " ", "password": PASSWORD}, "An email address is required"),
         ({"password": PASSWORD}, "email"),
         ({"email": "ada@example.com"}, "password"),
         ({"email": 5, "password": PASSWORD}, "email"),
@@ -108,8 +144,7 @@ async def test_signup_validation(
     client: httpx.AsyncClient, body: dict[str, Any], detail: str
 ) -> None:
     response = await client.post("/auth/v1/signup", json=body)
-    assert response.status_code == 400
-    assert detail in response.json()["detail"]
+    assert detail in gotrue_error(response, 400, "validation_failed")
 
 
 @pytest.mark.parametrize(
@@ -123,8 +158,7 @@ async def test_signup_validation(
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"", b"\xff\xfe"])
 async def test_malformed_json_is_400(client: httpx.AsyncClient, path: str, raw: bytes) -> None:
     response = await client.post(path, content=raw, headers={"Content-Type": "application/json"})
-    assert response.status_code == 400
-    assert response.json() == {"detail": "Invalid JSON body"}
+    assert gotrue_error(response, 400, "bad_json") == "Invalid JSON body"
 
 
 # --- password grant -----------------------------------------------------------------------
@@ -155,8 +189,7 @@ async def test_wrong_password_and_unknown_email_look_the_same(
     ]
     for email, password in attempts:
         response = await login(client, email, password)
-        assert response.status_code == 400
-        assert response.json() == {"detail": "Invalid login credentials"}
+        assert gotrue_error(response, 400, "invalid_credentials") == "Invalid login credentials"
         assert "set-cookie" not in response.headers
 
 
@@ -164,8 +197,7 @@ async def test_wrong_password_and_unknown_email_look_the_same(
 async def test_unsupported_grant_type(client: httpx.AsyncClient, grant: str | None) -> None:
     params = {} if grant is None else {"grant_type": grant}
     response = await client.post("/auth/v1/token", params=params, json={})
-    assert response.status_code == 400
-    assert "grant_type" in response.json()["detail"]
+    assert "grant_type" in gotrue_error(response, 400, "validation_failed")
 
 
 # --- refresh grant ------------------------------------------------------------------------
@@ -194,8 +226,8 @@ async def test_reusing_a_rotated_token_revokes_the_family(
     current = (await refresh(client, stolen)).json()["refresh_token"]
 
     reuse = await refresh(client, stolen)
-    assert reuse.status_code == 400
-    assert reuse.json() == {"detail": "Invalid Refresh Token: Already Used"}
+    message = gotrue_error(reuse, 400, "refresh_token_already_used")
+    assert message == "Invalid Refresh Token: Already Used"
     # The legitimate holder's newest token is dead too: whoever has the stolen copy is out.
     assert (await refresh(client, current)).status_code == 400
     # Other sign-ins of the same user are separate families and live on.
@@ -222,8 +254,8 @@ async def test_concurrent_refreshes_of_one_token_have_one_winner(
 @pytest.mark.parametrize("token", ["", "nonsense", "x" * 43])
 async def test_unknown_refresh_token(client: httpx.AsyncClient, token: str) -> None:
     response = await refresh(client, token)
-    assert response.status_code == 400
-    assert response.json()["detail"].startswith("Invalid Refresh Token")
+    message = gotrue_error(response, 400, "refresh_token_not_found")
+    assert message == "Invalid Refresh Token: Refresh Token Not Found"
 
 
 async def test_expired_refresh_token(
@@ -236,8 +268,7 @@ async def test_expired_refresh_token(
             row.expires_at = row.created_at.replace(year=2000)
         await session.commit()
     response = await refresh(client, user.session["refresh_token"])
-    assert response.status_code == 400
-    assert "Expired" in response.json()["detail"]
+    assert "Expired" in gotrue_error(response, 400, "session_expired")
 
 
 # --- user and logout ----------------------------------------------------------------------
@@ -315,8 +346,7 @@ async def test_bad_tokens_are_401_and_soft_auth_says_signed_out(
 ) -> None:
     token = BAD_TOKENS[kind](user, app.state.jwt_secret)
     response = await client.get("/auth/v1/user", headers=bearer(token))
-    assert response.status_code == 401
-    assert "detail" in response.json()
+    gotrue_error(response, 401, "bad_jwt")
     assert (await client.post("/auth/v1/logout", headers=bearer(token))).status_code == 401
     me = await client.get("/api/me", headers=bearer(token))
     assert me.status_code == 200
@@ -325,5 +355,21 @@ async def test_bad_tokens_are_401_and_soft_auth_says_signed_out(
 
 async def test_no_token_is_401(client: httpx.AsyncClient) -> None:
     response = await client.get("/auth/v1/user")
-    assert response.status_code == 401
+    gotrue_error(response, 401, "no_authorization")
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_token_of_a_deleted_user_is_user_not_found(
+    client: httpx.AsyncClient, app: FastAPI, user: SignedIn
+) -> None:
+    async with app.state.db.sessions() as session:
+        await session.delete(await session.get(User, user.id))
+        await session.commit()
+    response = await client.get("/auth/v1/user", headers=user.headers)
+    gotrue_error(response, 401, "user_not_found")
+
+
+async def test_only_auth_routes_answer_in_the_gotrue_shape(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/voices")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Not authenticated."}

@@ -30,6 +30,9 @@ async def test_ten_failures_lock_the_email_and_the_right_password_waits(
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) > 60
     assert "Too many failed sign-ins" in locked.json()["detail"]
+    # GoTrue has no per-account lockout; its sign-in limit answers this code, so clients
+    # treat the lockout as the rate limit it is.
+    assert locked.json()["error_code"] == "over_request_rate_limit"
     # Another account is not affected.
     other = await client.post(
         "/auth/v1/signup", json={"email": "b@example.com", "password": PASSWORD}
@@ -81,6 +84,7 @@ async def test_a_huge_password_is_refused_without_hashing(
         "/auth/v1/signup", json={"email": "c@example.com", "password": "y" * 2000}
     )
     assert signup.status_code == 400 and "at most 1024" in signup.json()["detail"]
+    assert signup.json()["error_code"] == "validation_failed"
 
 
 async def test_auth_requests_per_address_are_limited(
@@ -92,6 +96,7 @@ async def test_auth_requests_per_address_are_limited(
     assert answers == [200, 200, 200, 429]
     refused = await login(client, user.email, user.password)
     assert "from your address" in refused.json()["detail"]
+    assert refused.json()["error_code"] == "over_request_rate_limit"
     assert int(refused.headers["Retry-After"]) == 60
     clock.advance(60)  # the next minute is a new window
     assert (await login(client, user.email, user.password)).status_code == 200

@@ -119,9 +119,8 @@ async def test_bad_audio_is_400_and_leaves_nothing(
 async def test_missing_audio_and_non_multipart_are_400(
     client: httpx.AsyncClient, user: SignedIn
 ) -> None:
-    response = await client.post(
-        "/api/clone", headers=user.headers, data={"name": "A", "transcript": "t"}
-    )
+    form = {"name": "A", "transcript": "t", "language": "Auto"}
+    response = await client.post("/api/clone", headers=user.headers, data=form)
     assert response.status_code == 400 and "audio" in response.json()["detail"]
     response = await client.post("/api/clone", headers=user.headers, json={"name": "A"})
     assert response.status_code == 400 and "multipart" in response.json()["detail"]
@@ -242,3 +241,43 @@ async def test_deleting_a_voice_keeps_its_generations(
         "generations"
     ]
     assert generation["voice_id"] is None and generation["voice_name"] == "Narrator"
+
+
+@pytest.mark.parametrize("language", [None, "", "  "])
+async def test_every_clone_route_requires_a_language(
+    client: httpx.AsyncClient,
+    user: SignedIn,
+    settings: Settings,
+    tmp_path: Path,
+    language: str | None,
+) -> None:
+    meta = {"name": "Ada", "transcript": "Hello there."}
+    if language is not None:
+        meta["language"] = language
+    wav = make_wav(tmp_path / "ref.wav", seconds=2.0)
+    with wav.open("rb") as f:
+        form = await client.post(
+            "/api/clone", headers=user.headers, data=meta, files={"audio": ("r.wav", f)}
+        )
+    reserve = await client.post("/api/clone/upload-url", headers=user.headers, json=meta)
+    for refused in (form, reserve):
+        assert refused.status_code == 400
+        assert refused.json() == {"detail": "Language is required."}
+
+    # Finalize: refused for its fields, the upload stays, and a corrected retry succeeds.
+    reserved = (
+        await client.post(
+            "/api/clone/upload-url", headers=user.headers, json={**meta, "language": "Auto"}
+        )
+    ).json()
+    await client.put(reserved["upload_url"], content=wav.read_bytes())
+    body = {**meta, "voice_id": reserved["voice_id"]}
+    refused = await client.post("/api/clone/finalize", headers=user.headers, json=body)
+    assert refused.status_code == 400
+    assert refused.json() == {"detail": "Language is required."}
+    assert len(files_under(settings, "uploads")) == 1 and await voice_count(client, user) == 0
+    body["language"] = "French"
+    done = await client.post("/api/clone/finalize", headers=user.headers, json=body)
+    assert done.status_code == 200, done.text
+    [voice] = (await client.get("/api/voices", headers=user.headers)).json()["voices"]
+    assert voice["language"] == "French" and files_under(settings, "uploads") == []

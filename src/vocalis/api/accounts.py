@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vocalis.api.config import Settings
 from vocalis.api.db import Database
-from vocalis.api.errors import BadRequest, Conflict, Unauthorized
+from vocalis.api.errors import AppError, BadRequest, Conflict, Unauthorized
 from vocalis.api.limits import check_not_locked, clear_failures, record_failure
 from vocalis.api.models import Profile, RefreshToken, User, new_id, utcnow
 from vocalis.api.schemas import AuthSession, AuthUserOut, ProfileUpdate
@@ -43,20 +43,60 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 LogoutScope = Literal["global", "local", "others"]
 
 
+# The failures a GoTrue client tells apart, with GoTrue's statuses, codes and messages
+# (supabase/auth: internal/api/token.go, signup.go, password.go), so supabase-js and
+# supabase-py raise the same errors against Vocalis as against Supabase.
+
+
 class InvalidCredentials(BadRequest):
     """Invalid login credentials"""
+
+    code = "invalid_credentials"
 
 
 class InvalidRefreshToken(BadRequest):
     """Invalid Refresh Token: Refresh Token Not Found"""
 
+    code = "refresh_token_not_found"
 
-class UserExists(BadRequest):
+
+class RefreshTokenReused(InvalidRefreshToken):
+    """Invalid Refresh Token: Already Used"""
+
+    code = "refresh_token_already_used"
+
+
+class RefreshTokenExpired(InvalidRefreshToken):
+    """Invalid Refresh Token: Refresh Token Expired"""
+
+    # GoTrue's refresh tokens do not expire by themselves; its sessions do (timebox), with
+    # this code. Ours expire after refresh_token_days: the same thing to a client.
+    code = "session_expired"
+
+
+class UserExists(AppError):
     """User already registered"""
 
+    status_code = 422
+    code = "user_already_exists"
 
-class WeakPassword(BadRequest):
+
+class WeakPassword(AppError):
     """Password is too weak."""
+
+    status_code = 422
+    code = "weak_password"
+
+    def __init__(self, detail: str | None = None, reasons: tuple[str, ...] = ("length",)):
+        super().__init__(detail)
+        # GoTrue's vocabulary: "length", "characters", "pwned"; Vocalis checks only length.
+        self.reasons = reasons
+
+
+class InvalidField(BadRequest):
+    """Invalid request."""
+
+    code = "validation_failed"
 
 
 # Argon2 is CPU by design: ten parallel sign-ins would take every core from everyone else's
@@ -82,18 +122,22 @@ async def _hashing(function: Callable[..., T], *args: Any) -> T:
 
 def normalize_email(raw: str) -> str:
     email = raw.strip().lower()
+    if not email:
+        raise InvalidField("An email address is required")
     if len(email) > 320 or not _EMAIL.fullmatch(email):
-        raise BadRequest("Unable to validate email address: invalid format")
+        raise InvalidField("Unable to validate email address: invalid format")
     return email
 
 
 def check_password_length(password: str) -> None:
     """Refused before any hashing: Argon2 over megabytes per request is a cheap attack."""
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise BadRequest(f"Password should be at most {MAX_PASSWORD_LENGTH} characters.")
+        raise InvalidField(f"Password should be at most {MAX_PASSWORD_LENGTH} characters.")
 
 
 def check_password(password: str, min_length: int = MIN_PASSWORD_LENGTH) -> None:
+    if not password:
+        raise InvalidField("Signup requires a valid password")
     if len(password) < min_length:
         raise WeakPassword(f"Password should be at least {min_length} characters.")
     check_password_length(password)
@@ -102,8 +146,8 @@ def check_password(password: str, min_length: int = MIN_PASSWORD_LENGTH) -> None
 async def create_user(
     session: AsyncSession, email: str, password: str, min_length: int = MIN_PASSWORD_LENGTH
 ) -> User:
-    """A new user and their empty profile, committed. BadRequest for a malformed email, a
-    short password, or an email already registered."""
+    """A new user and their empty profile, committed. InvalidField for a malformed email,
+    WeakPassword for a short password, UserExists for an email already registered."""
     email = normalize_email(email)
     check_password(password, min_length)
     taken = await session.scalar(select(User.id).where(User.email == email)) is not None
@@ -228,7 +272,7 @@ async def refresh_session(
     if row is None:
         raise InvalidRefreshToken()
     if row.expires_at <= utcnow():
-        raise InvalidRefreshToken("Invalid Refresh Token: Refresh Token Expired")
+        raise RefreshTokenExpired()
     # Compare-and-set: of two concurrent refreshes with one token, exactly one wins.
     spent = await session.execute(
         update(RefreshToken)
@@ -239,7 +283,7 @@ async def refresh_session(
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         await _revoke(session, row.user_id, session_id=row.session_id)
         await session.commit()
-        raise InvalidRefreshToken("Invalid Refresh Token: Already Used")
+        raise RefreshTokenReused()
     user = await session.get(User, row.user_id)
     if user is None:  # unreachable while tokens cascade with their user; kept as a guard
         raise InvalidRefreshToken()
@@ -282,7 +326,7 @@ async def _revoke(
 async def get_user(session: AsyncSession, user_id: str) -> User:
     user = await session.get(User, user_id)
     if user is None:
-        raise Unauthorized("User from sub claim in JWT does not exist")
+        raise Unauthorized("User from sub claim in JWT does not exist", code="user_not_found")
     return user
 
 
@@ -316,9 +360,7 @@ async def update_profile(
     session: AsyncSession, user_id: str, email: str, changes: ProfileUpdate
 ) -> Profile:
     profile = await ensure_profile(session, user_id, email)
-    fields = changes.model_dump(exclude_unset=True)
-    if not fields:
-        return profile
+    fields = changes.model_dump(exclude_unset=True)  # never empty: ProfileUpdate refuses that
     handle = fields.get("handle")
     # Unique regardless of case: "Ada" and "ada" would be indistinguishable to people.
     if handle is not None and await session.scalar(

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from vocalis.api import error_shapes, routes
 from vocalis.api.authn import Authenticator
 from vocalis.api.config import Settings
+from vocalis.api.cors import Cors, parse_origins
 from vocalis.api.db import create_database
 from vocalis.api.middleware import BodyLimit, SecurityHeaders
 from vocalis.api.migrate import require_current, upgrade
@@ -95,6 +96,7 @@ def create_app(
     install_openapi(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Cors, origins=parse_origins(settings.cors_origins))  # outermost
     for router in routes.routers(web=settings.serve_web):
         app.include_router(router)
     return app

@@ -6,8 +6,10 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vocalis.api.cors import parse_origins
 
 
 class Settings(BaseSettings):
@@ -84,6 +86,15 @@ class Settings(BaseSettings):
     reference_max_seconds: float = 300.0
 
     serve_web: bool = Field(default=True, description="serve the web app at /")
+    # Origins whose pages may call the API from a browser (comma-separated scheme://host[:port],
+    # or * for any). Empty: the same origin only. See cors.py.
+    cors_origins: str = ""
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_cors_origins(cls, value: str) -> str:
+        parse_origins(value)  # a malformed list fails at startup, not at the first request
+        return value
 
     @property
     def resolved_database_url(self) -> str:

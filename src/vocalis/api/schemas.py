@@ -14,6 +14,7 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     field_validator,
     model_serializer,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 from starlette.responses import Response
@@ -96,14 +97,29 @@ class ProfileOut(BaseModel):
 
 
 class ProfileUpdate(BaseModel):
-    """PATCH body: any of the fields; null clears one. Unknown fields are refused so a typo
-    does not silently change nothing."""
+    """PATCH body: any of the fields; null or "" clears one (Utter's forms send "" for a
+    blank field). A body naming none of them is refused, as Utter does, and so is an unknown
+    field beside known ones, so a typo does not silently change nothing."""
 
     model_config = ConfigDict(extra="forbid")
 
     handle: str | None = None
     display_name: str | None = None
     avatar_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _some_known_field(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.keys() & cls.model_fields.keys():
+            raise PydanticCustomError("no_fields", "No valid fields to update.")
+        return data
+
+    @field_validator("handle", "display_name", "avatar_url", mode="before")
+    @classmethod
+    def _blank_is_null(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("handle")
     @classmethod

@@ -50,7 +50,9 @@ def validate_voice_fields(
         raise BadRequest("Please enter a name for the voice.")
     if len(name_s) > 100:
         raise BadRequest("Name cannot exceed 100 characters.")
-    language_s = parse_language(text_input(language, "Language"))
+    # Required (Utter's contract): the client says what the reference is spoken in; "Auto" is
+    # a choice it can make, not a default the server picks for it.
+    language_s = parse_language(text_input(language, "Language"), required=True)
     transcript_s = text_input(transcript, "Transcript")
     if not transcript_s:
         raise BadRequest("Please enter the transcript: the exact words spoken in the recording.")
