@@ -33,6 +33,7 @@ def test_no_operation_answers_5xx_or_hangs(tmp_path: Path) -> None:
             "--generation-deterministic",
             "--no-color",
         ]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        # In tmp_path: st keeps a cache of crashes under its working directory.
+        result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
         studio.close()
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
