@@ -254,7 +254,21 @@ class Studio:
                 "audio": {"name": wav.name, "mimeType": "audio/wav", "buffer": wav.read_bytes()},
             },
         )
+        # The voice's reference check runs as a task of its own: let it finish, so a test that
+        # counts running tasks sees only its own, and no backlog of checks holds the worker.
+        if voice.get("check_task_id"):
+            self.wait_for_task(str(voice["check_task_id"]))
         return str(voice["id"])
+
+    def wait_for_task(self, task_id: str, timeout: float = 180) -> dict[str, Any]:
+        """Poll a task (each poll advances it) until it is completed, failed or cancelled."""
+        deadline = time.monotonic() + timeout
+        while True:
+            task = dict(self.api("GET", f"/api/tasks/{task_id}"))
+            if task["status"] in ("completed", "failed", "cancelled"):
+                return task
+            assert time.monotonic() < deadline, f"task {task_id} did not finish: {task}"
+            time.sleep(0.25)
 
     def shot(self, name: str, page: Any = None) -> Path:
         path = self.screenshots / f"{name}.png"
