@@ -9,7 +9,7 @@ import urllib.error
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import Studio
+from tests.web.conftest import DESKTOP, PHONE, Studio
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -41,6 +41,10 @@ def test_create_copy_use_and_revoke_a_key(studio: Studio) -> None:
     expect(row).to_contain_text(key[:10] + "…")
     expect(row).to_contain_text("Never")
     studio.shot("account-new-key-desktop")
+    page.set_viewport_size(PHONE)  # the key box and the table fit a phone, the table scrolling
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    studio.shot("account-new-key-phone")
+    page.set_viewport_size(DESKTOP)
 
     # A program uses it (no cookie, only the key) and the page shows it was used.
     assert studio.server.get_json("/api/voices", token=key)["voices"] == []

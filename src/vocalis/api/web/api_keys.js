@@ -28,7 +28,7 @@ export function apiKeysSection({ signal }) {
   const table = h("table", { class: "keys" },
     h("caption", { class: "sr-only" }, "Your API keys"),
     h("thead", {}, h("tr", {},
-      h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Key"), h("th", { scope: "col" }, "Created"),
+      h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Key"), h("th", { scope: "col", class: "key-created" }, "Created"),
       h("th", { scope: "col" }, "Last used"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
     body);
   const empty = h("p", { class: "muted", hidden: true }, "No API keys yet.");
@@ -45,7 +45,7 @@ export function apiKeysSection({ signal }) {
     const tr = h("tr", { dataset: { keyId: key.id } },
       h("td", { class: "key-name" }, key.name),
       h("td", {}, h("code", {}, `${key.prefix}…`)),
-      h("td", {}, moment(key.created_at, "")),
+      h("td", { class: "key-created" }, moment(key.created_at, "")),
       h("td", {}, moment(key.last_used_at, h("span", { class: "muted" }, "Never"))),
       h("td", { class: "key-actions" }, revoke));
     revoke.addEventListener("click", async () => {
