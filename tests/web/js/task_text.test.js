@@ -20,6 +20,13 @@ test("a title names the voice, or says it is a design preview", () => {
   assert.equal(taskTitle({ type: "design_preview", metadata: { voice_name: "x" } }), "Voice design preview");
 });
 
+test("a transcription reads as one: a clone form's, or a saved voice's recording check", () => {
+  assert.equal(taskTitle({ type: "transcribe", metadata: { language: "English" } }), "Transcription");
+  assert.equal(taskTitle({ type: "transcribe", metadata: { voice_name: "Fox" } }), "Recording check · Fox");
+  assert.equal(statusText({ type: "transcribe", status: "processing", progress: 0.5 }), "Transcribing");
+  assert.equal(statusText({ type: "generate", status: "processing", progress: 0.5 }), "Generating · 50%");
+});
+
 test("a summary is the text preview, with an ellipsis only when the text was longer", () => {
   assert.equal(taskSummary({ metadata: { text_preview: "Hello", characters: 5 } }), "Hello");
   assert.equal(taskSummary({ metadata: { text_preview: "Hello", characters: 900 } }), "Hello…");
@@ -62,6 +69,9 @@ test("when our clock disagrees with the server's, elapsed time is what the worke
 test("a result is shown on the page that started the task", () => {
   assert.equal(resultHref({ id: "a/b", type: "generate" }), "/generate?task=a%2Fb");
   assert.equal(resultHref({ id: "t1", type: "design_preview" }), "/design?task=t1");
+  // A voice's check is seen on its card; the clone form's transcription has no page to open.
+  assert.equal(resultHref({ id: "t2", type: "transcribe", metadata: { voice_name: "Fox & Co" } }), "/voices?search=Fox%20%26%20Co");
+  assert.equal(resultHref({ id: "t3", type: "transcribe", metadata: {} }), null);
 });
 
 test("the time left is the server's, counted down since its answer, never below zero", () => {

@@ -59,7 +59,7 @@ export function mountDock(root) {
             },
           }, "Cancel"));
         } else {
-          if (state === "completed") {
+          if (state === "completed" && resultHref(next)) {
             buttons.push(h("a", { href: resultHref(next), class: "btn btn-small", "aria-label": `Open result of ${label}` }, "Open"));
           }
           buttons.push(h("button", {

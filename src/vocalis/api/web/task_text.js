@@ -13,6 +13,7 @@ export function isTerminal(task) {
 export function taskTitle(task) {
   const meta = task.metadata || {};
   if (task.type === "design_preview") return "Voice design preview";
+  if (task.type === "transcribe") return meta.voice_name ? `Recording check · ${meta.voice_name}` : "Transcription";
   return meta.voice_name ? `Speech · ${meta.voice_name}` : "Speech";
 }
 
@@ -30,6 +31,7 @@ export function statusText(task) {
     case "processing":
       if (task.modal_status === "queued") return "Waiting for a free worker";
       if (task.modal_status === "status_error") return "Checking on the worker (temporary error)";
+      if (task.type === "transcribe") return "Transcribing";
       return typeof task.progress === "number" ? `Generating · ${percent(task.progress)}` : "Generating";
     case "completed":
       return "Done";
@@ -72,8 +74,12 @@ export function progressMeta(task, { now = Date.now(), sinceSeen = 0 } = {}) {
   return parts.join(" · ");
 }
 
-/** Where the result of a task is shown. */
+/** Where the result of a task is shown; null when nowhere (a clone form's transcription). */
 export function resultHref(task) {
   const id = encodeURIComponent(task.id);
+  if (task.type === "transcribe") {
+    const name = task.metadata?.voice_name; // a voice's check: its warnings are on its card
+    return name ? `/voices?search=${encodeURIComponent(name)}` : null;
+  }
   return task.type === "design_preview" ? `/design?task=${id}` : `/generate?task=${id}`;
 }

@@ -1,6 +1,7 @@
-// Account: who you are, your public profile (handle, display name), sign out.
+// Account: who you are, your public profile (handle, display name), API keys, sign out.
 
 import { api } from "../api.js";
+import { apiKeysSection } from "../api_keys.js";
 import { h } from "../dom.js";
 import { field, formAlert, placeError } from "../fields.js";
 import { day } from "../format.js";
@@ -25,7 +26,7 @@ export async function render(root, { signal, navigate }) {
     await signOut();
     navigate("/signin", { replace: true });
   });
-  root.append(heading, who, form,
+  root.append(heading, who, form, apiKeysSection({ signal }),
     h("section", { class: "card" }, h("h2", {}, "Session"), h("p", {}, "Signing out ends your session on every device."), out),
     h("section", { class: "card" }, h("h2", {}, "Engine"), engine));
 

@@ -1,11 +1,15 @@
-// Clone: a reference recording (uploaded, dropped or recorded) plus its transcript.
+// Clone: a reference recording (uploaded, dropped or recorded) plus its transcript, which the
+// worker fills in from the recording when it can transcribe; then the recording's checks.
 
 import { upload } from "../api.js";
 import { h, nextId } from "../dom.js";
 import { field, formAlert, placeError } from "../fields.js";
 import { bytes, clock, percent } from "../format.js";
-import { engineNote, languageSelect } from "../languages.js";
+import { engineNote, languageSelect, loadLanguages } from "../languages.js";
 import { recorder } from "../recorder.js";
+import { warningList } from "../reference_warnings.js";
+import { createTranscriptFill } from "../transcript_fill.js";
+import { abandon, finished, startTranscription, transcriptOf } from "../transcription.js";
 
 export const title = "Clone a voice";
 
@@ -48,7 +52,12 @@ export function render(root, { signal }) {
     onRecorded(file, seconds) {
       if (mode !== "record") return; // a take that finished after switching to upload
       chosen = file ? { file, seconds } : null;
-      if (file) clearAudioError();
+      if (file) {
+        clearAudioError();
+        transcribe(file);
+      } else {
+        stopTranscribing(); // a new take started
+      }
     },
   });
   const recordPanel = h("div", { class: "source-panel", hidden: true }, rec.el);
@@ -81,6 +90,7 @@ export function render(root, { signal }) {
       chosenInfo.hidden = true;
       fileInput.value = "";
       clearAudioError();
+      stopTranscribing();
     });
   }
   const audioFieldset = h("fieldset", { class: "field audio-field" },
@@ -90,6 +100,7 @@ export function render(root, { signal }) {
     clearAudioError();
     chosen = null;
     chosenInfo.hidden = true;
+    stopTranscribing();
     if (!file) return;
     if (file.size > MAX_BYTES) {
       audioTarget.setError(`That file is ${bytes(file.size)}; the limit is 50 MB.`);
@@ -113,6 +124,7 @@ export function render(root, { signal }) {
       h("button", { type: "button", class: "btn btn-small btn-quiet", onclick: () => { fileInput.value = ""; choose(null); fileInput.focus(); } }, "Remove"),
     );
     chosenInfo.hidden = false;
+    transcribe(file);
   }
 
   fileInput.addEventListener("change", () => choose(fileInput.files[0] || null));
@@ -135,11 +147,76 @@ export function render(root, { signal }) {
   const name = field({ label: "Voice name", control: h("input", { type: "text", name: "name", maxlength: "100", required: true, autocomplete: "off" }) });
   const language = languageSelect();
   const languageField = field({ label: "Language", control: language.el, hint: "The language spoken in the recording." });
+  const transcriptStatus = h("p", { class: "field-status", id: nextId("status"), role: "status" });
   const transcript = field({
     label: "Transcript",
     control: h("textarea", { name: "transcript", rows: "4", maxlength: "5000", required: true }),
     hint: "Type exactly what the recording says. Cloning works best when the words match.",
+    extra: transcriptStatus,
   });
+
+  // --- the transcript, filled in from the recording when the worker can transcribe ---
+  const fill = createTranscriptFill();
+  let canTranscribe = false;
+  let running = null; // the id of the transcription task under way
+  let transcribing = false; // from the upload until the words (or not) are in
+  loadLanguages().then((info) => {
+    canTranscribe = Boolean(info.transcription?.enabled);
+    if (canTranscribe && !signal.aborted) {
+      transcript.el.querySelector(".field-hint").textContent =
+        "Filled in from the recording once it is transcribed; check it and correct any word. Cloning works best when the words match.";
+    }
+  });
+  function transcriptNote(message, busy = false) {
+    transcriptStatus.textContent = message;
+    transcriptStatus.classList.toggle("busy", busy);
+    transcribing = busy;
+  }
+  function stopTranscribing() {
+    fill.cancel();
+    if (running) abandon(running);
+    running = null;
+    transcriptNote("");
+  }
+  signal.addEventListener("abort", () => {
+    if (running) abandon(running); // nobody will read its words
+  });
+
+  async function transcribe(file) {
+    if (!canTranscribe || !fill.wants(transcript.control.value)) return;
+    if (running) abandon(running);
+    running = null;
+    const token = fill.begin();
+    transcriptNote("Transcribing the recording…", true);
+    try {
+      const started = await startTranscription(file, language.el.value, { signal });
+      if (!fill.isCurrent(token)) return abandon(started.task_id); // replaced while uploading
+      running = started.task_id;
+      const task = await finished(started, { signal });
+      if (running === task.id) running = null;
+      if (!fill.isCurrent(token)) return;
+      if (task.status !== "completed") {
+        transcriptNote(task.status === "failed"
+          ? `The recording could not be transcribed (${task.error || "unknown error"}). Please type the transcript.`
+          : "");
+        return;
+      }
+      const outcome = fill.accept(token, transcriptOf(task), transcript.control.value);
+      if (outcome.action === "fill") {
+        transcript.control.value = outcome.text;
+        transcript.clearError();
+        transcriptNote("Filled in from the recording. Check it and correct any word.");
+      } else if (outcome.action === "kept") {
+        transcriptNote("The recording was transcribed; the transcript you typed was kept.");
+      } else {
+        transcriptNote("No words were heard in the recording. Please type the transcript.");
+      }
+    } catch (error) {
+      if (error.name === "AbortError" || !fill.isCurrent(token)) return;
+      running = null;
+      transcriptNote(`The recording could not be transcribed (${error.message}). Please type the transcript.`);
+    }
+  }
   const description = field({ label: "Description", optional: true, control: h("input", { type: "text", name: "description", maxlength: "1000" }), hint: "A note for yourself, e.g. “warm, close-mic”." });
 
   const bar = h("progress", { max: 1, value: 0, class: "progress-bar", "aria-label": "Upload progress" });
@@ -161,7 +238,11 @@ export function render(root, { signal }) {
     if (rec.isRecording()) await rec.stop();
     if (!chosen) fail(audioTarget, mode === "upload" ? "Please choose a recording to upload." : "Please record yourself reading the transcript.");
     if (!name.control.value.trim()) fail(name, "Please enter a name for the voice.");
-    if (!transcript.control.value.trim()) fail(transcript, "Please enter the transcript: the exact words spoken in the recording.");
+    if (!transcript.control.value.trim()) {
+      fail(transcript, transcribing
+        ? "The recording is still being transcribed: wait a moment, or type the transcript."
+        : "Please enter the transcript: the exact words spoken in the recording.");
+    }
     if (firstBad) {
       firstBad.control.focus();
       return;
@@ -206,9 +287,11 @@ export function render(root, { signal }) {
   function showSuccess(voice) {
     const again = h("button", { type: "button", class: "btn" }, "Clone another voice");
     const heading = h("h2", { tabindex: "-1" }, `“${voice.name}” is ready`);
+    const checks = h("div", { class: "reference-checks", role: "status" });
     success.replaceChildren(
       heading,
       h("p", {}, "Your voice has been saved. Type some text and hear it speak."),
+      checks,
       h("div", { class: "form-actions" },
         h("a", { class: "btn btn-primary", href: `/generate?voice=${encodeURIComponent(voice.id)}` }, "Generate with this voice"),
         h("a", { class: "btn", href: "/voices" }, "See all voices"),
@@ -227,6 +310,28 @@ export function render(root, { signal }) {
     form.hidden = true;
     success.hidden = false;
     heading.focus();
+    if (voice.check_task_id) showChecks(voice, checks);
+  }
+
+  /** The new voice's reference checks, as advice beside the result: never blocking. */
+  async function showChecks(voice, area) {
+    area.replaceChildren(h("p", { class: "field-status busy" }, "Checking the recording…"));
+    try {
+      const task = await finished({ task_id: voice.check_task_id }, { signal });
+      if (task.status !== "completed") {
+        area.replaceChildren(h("p", { class: "muted" }, "The recording could not be checked this time; the voice is saved all the same."));
+        return;
+      }
+      // The check's result holds the warnings it kept on the voice (there is no single-voice GET).
+      const list = warningList(task.result?.transcription?.warnings, { label: "Advice about the recording" });
+      area.replaceChildren(list
+        ? h("div", {}, h("h3", { class: "warnings-title" }, "Advice about the recording"), list,
+          h("p", { class: "muted" }, "The voice is saved and works as it is; a better recording can make it sound closer."))
+        : h("p", { class: "muted" }, "The recording was checked: no problems found."));
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      area.replaceChildren(h("p", { class: "muted" }, `The recording could not be checked (${error.message}); the voice is saved all the same.`));
+    }
   }
 
   root.append(

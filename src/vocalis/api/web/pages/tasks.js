@@ -79,9 +79,9 @@ export function render(root, { params, signal }) {
           });
           buttons.push(cancel);
         } else {
-          if (state === "completed") {
+          if (state === "completed" && resultHref(task)) {
             buttons.push(h("a", { class: "btn btn-small btn-primary", href: resultHref(task), "aria-label": `Open result of ${label}` },
-              task.type === "design_preview" ? "Open preview" : "Open audio"));
+              task.type === "design_preview" ? "Open preview" : task.type === "transcribe" ? "Open voice" : "Open audio"));
           }
           const remove = h("button", { type: "button", class: "btn btn-small btn-quiet", "aria-label": `Remove ${label} from the list` }, "Remove");
           remove.addEventListener("click", async () => {

@@ -5,6 +5,7 @@ import { confirmDialog } from "../dialog.js";
 import { announce, debounce, h, nextId } from "../dom.js";
 import { duration, fullDate, when } from "../format.js";
 import { lazyPlayer, pager, skeleton, urlState } from "../listing.js";
+import { warningList } from "../reference_warnings.js";
 
 export const title = "Voices";
 
@@ -61,6 +62,7 @@ export function render(root, { signal }) {
       about ? h("p", { class: "item-about" }, about) : null,
       voice.reference_transcript ? h("p", { class: "item-text" }, h("span", { class: "muted" }, "Says: "), `“${voice.reference_transcript}”`) : null,
       h("p", { class: "item-meta" }, `${duration(voice.duration_seconds)} reference · added `, h("time", { datetime: voice.created_at, title: fullDate(voice.created_at) }, when(voice.created_at))),
+      warningList(voice.warnings, { label: `Advice about the reference of ${voice.name}` }),
       h("div", { class: "item-actions" },
         lazyPlayer(voice.preview_url || `/api/voices/${voice.id}/preview`, `reference of ${voice.name}`),
         h("a", { class: "btn btn-small btn-primary", href: `/generate?voice=${encodeURIComponent(voice.id)}`, "aria-label": `Generate with ${label}` }, "Generate"),
