@@ -2,12 +2,16 @@
 
 Each test runs a real `vocalis serve` (real API process under granian, real local worker, real
 synthesis processes) and kills one of its processes with SIGKILL, as a crash or the OOM killer
-would. Outcomes are polled for until a generous deadline, then asserted: how long recovery takes
-is bench/abuse.py's business, not a test's.
+would. The worker runs the instant `tone` engine behind a gate (a file the test creates), so the
+job is provably still running when the kill comes, on any machine, and finishes the moment the
+test lets it; the real `local` engine's audio is tests/test_serve.py's. Outcomes are polled for
+until a generous deadline, then asserted: how long recovery takes is bench/abuse.py's business,
+not a test's.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -39,28 +43,45 @@ pytestmark = [
     pytest.mark.skipif(sys.platform != "linux", reason="process supervision is tested on Linux"),
 ]
 
-# Several seconds of synthesis for the `local` engine, so the job is still running when a
-# process is killed.
-LONG_TEXT = " ".join(["The quick brown fox jumps over the lazy dog near the quiet river."] * 8)
+TEXT = "The first sentence renders. The second waits at the gate until the test opens it."
 DEADLINE = 120.0  # seconds: generous for a loaded 2-core machine; only the outcome is asserted
 
 
-@pytest.fixture
-def serve_env(database_url: str) -> dict[str, str]:
-    return {"VOCALIS_DATABASE_URL": database_url}
+def gated(gate: Path) -> dict[str, str]:
+    """The embedded worker on the tone engine, in synthesis processes, every job holding after
+    its first sentence until `gate` exists; without Whisper (no reference checks competing for
+    the CPU: they are tests/api/test_transcriptions.py's)."""
+    options = {"gate_after": 1, "gate_file": str(gate)}
+    return {
+        "VOCALIS_ENGINE": "tone",
+        "VOCALIS_WORKER_TRANSCRIPTION": "false",
+        "VOCALIS_WORKER_EXECUTION": "process",
+        "VOCALIS_WORKER_ENGINE_OPTIONS": json.dumps(options),
+    }
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Serve]:
-    with serving(tmp_path / "data") as serve:
+def gate(tmp_path: Path) -> Path:
+    return tmp_path / "gate"
+
+
+@pytest.fixture
+def serve_env(database_url: str, gate: Path) -> dict[str, str]:
+    return {"VOCALIS_DATABASE_URL": database_url, **gated(gate)}
+
+
+@pytest.fixture
+def served(tmp_path: Path, gate: Path) -> Iterator[Serve]:
+    with serving(tmp_path / "data", gated(gate)) as serve:
         yield serve
 
 
 def running_generation(serve: Serve, workdir: Path) -> tuple[Studio, str]:
+    """A generation whose job is held at the gate: running, with its synthesis process busy."""
     studio = Studio.sign_up(serve.base, workdir)
-    task_id = studio.generate(LONG_TEXT)
-    task = studio.poll_until(task_id, ("processing", *FINISHED), DEADLINE)
-    assert task["status"] == "processing", task
+    task_id = studio.generate(TEXT)
+    held = wait_for(lambda: studio.task(task_id).get("segments_ready") == 1, DEADLINE)
+    assert held, studio.task(task_id)
     return studio, task_id
 
 
@@ -69,7 +90,7 @@ def test_ready_line_comes_once_the_port_answers(served: Serve) -> None:
 
 
 def test_killed_api_process_is_replaced_and_the_generation_completes(
-    tmp_path: Path, serve_env: dict[str, str]
+    tmp_path: Path, serve_env: dict[str, str], gate: Path
 ) -> None:
     with serving(tmp_path / "data", serve_env) as serve:
         studio, task_id = running_generation(serve, tmp_path)
@@ -80,6 +101,7 @@ def test_killed_api_process_is_replaced_and_the_generation_completes(
 
         replaced = wait_for(lambda: serve.api_pid() not in (None, api), DEADLINE)
         assert replaced, f"no new API process:\n{serve.output()}"
+        gate.touch()  # the job the old API process submitted finishes now
         task = studio.poll_until(task_id, FINISHED, DEADLINE)
         assert task["status"] == "completed", task
         assert studio.audio(task)[:4] == b"RIFF"
@@ -87,8 +109,8 @@ def test_killed_api_process_is_replaced_and_the_generation_completes(
         studio.close()
 
 
-def test_killed_serve_takes_its_processes_and_the_port_with_it(tmp_path: Path) -> None:
-    serve = start_serve(tmp_path / "data")
+def test_killed_serve_takes_its_processes_and_the_port_with_it(tmp_path: Path, gate: Path) -> None:
+    serve = start_serve(tmp_path / "data", gated(gate))
     assert serve.ready.is_set(), serve.output()
     running_generation(serve, tmp_path)  # so the API, the worker and a synthesis are all busy
     tree = serve.tree()
@@ -111,7 +133,7 @@ def test_killed_serve_takes_its_processes_and_the_port_with_it(tmp_path: Path) -
 
 
 def test_killed_worker_leaves_no_synthesis_process_and_comes_back(
-    served: Serve, tmp_path: Path
+    served: Serve, tmp_path: Path, gate: Path
 ) -> None:
     studio, _ = running_generation(served, tmp_path)
     worker, slots = served.worker_pid(), served.slot_pids()
@@ -133,6 +155,7 @@ def test_killed_worker_leaves_no_synthesis_process_and_comes_back(
     assert wait_for(lambda: answers(f"{served.worker_url()}/v1/health"), DEADLINE)
     # The restarted worker takes new work. (What becomes of the job the killed worker lost is
     # the task state machine's: resubmission after status errors.)
+    gate.touch()
     task = studio.poll_until(studio.generate("Back again."), FINISHED, DEADLINE)
     assert task["status"] == "completed", task
     studio.close()
