@@ -53,6 +53,8 @@ def _in_web(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        if _in_web(item):  # one test process runs them all, with one serve and one browser
+            item.add_marker(pytest.mark.xdist_group("web"))
         # Tests here that need no browser (the client-route check) run everywhere.
         if _in_web(item) and "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
@@ -181,8 +183,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions retry until they hold; on a busy 2-core machine a page may take more than
+    # Playwright's default 5 s to show what it will show. Waiting longer costs nothing when
+    # it is fast, and what the tests assert is the outcome, not the time.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium

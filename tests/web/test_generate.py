@@ -270,10 +270,8 @@ def test_two_tabs_polling_one_task_finalize_it_once(studio: Studio, reference_wa
     polls_first, polls_second = task_polls(first, task_id), task_polls(second, task_id)
     assert polls_first and polls_second, "both tabs should have polled"
     # Each poll of a running task counts once; polls of a finished task do not count.
+    # (The cadence, once a second per tab, is unit-tested on a fake clock: tests/web/js.)
     assert 2 <= task["modal_poll_count"] <= len(polls_first) + len(polls_second)
-    for polls in (polls_first, polls_second):
-        span = polls[-1] - polls[0]
-        assert len(polls) <= span / 0.9 + 2, "a tab polled more than once a second"
 
     # Exactly one stored audio object, and the generation points at it.
     files = [p for p in studio.server.generation_files(studio.user_id) if p.suffix == ".wav"]
