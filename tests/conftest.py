@@ -27,9 +27,14 @@ from vocalis.api.config import Settings
 from vocalis.api.worker_transport import Transport
 
 PG_ADMIN_URL = os.environ.get("VOCALIS_TEST_DATABASE_URL")
-# Named after the admin database, so suites pointed at different admin databases of one server
-# (parallel checkouts) never drop each other's template.
-TEMPLATE_DB = "vocalis_test_template_" + (PG_ADMIN_URL or "").rpartition("/")[2].split("?")[0]
+# Named after the admin database and the xdist worker, so suites pointed at different admin
+# databases of one server (parallel checkouts) and the workers of one run never drop each
+# other's template (CREATE DATABASE … TEMPLATE also refuses a template someone is connected to).
+TEMPLATE_DB = (
+    "vocalis_test_template_"
+    + (PG_ADMIN_URL or "").rpartition("/")[2].split("?")[0]
+    + os.environ.get("PYTEST_XDIST_WORKER", "")
+)
 
 
 def _pg_url(database: str) -> str:
