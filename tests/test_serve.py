@@ -20,6 +20,7 @@ def served(tmp_path: Path) -> Iterator[Serve]:
         yield serve
 
 
+@pytest.mark.slow  # a real serve: API, worker and the local engine start (~8 s idle)
 def test_serve_embedded_end_to_end(served: Serve, tmp_path: Path) -> None:
     assert httpx.get(f"{served.base}/api/languages").json()["provider"] == "local"
     assert httpx.get(f"{served.base}/").status_code == 200

@@ -58,6 +58,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         # Tests here that need no browser (the client-route check) run everywhere.
         if _in_web(item) and "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)  # a serve and a browser: never the fast lane
             if not CHROMIUM.exists():
                 item.add_marker(
                     pytest.mark.skip(
