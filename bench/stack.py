@@ -120,6 +120,9 @@ def start_worker(run_dir: Path, *, concurrency: int = 1, capacity: int = 256) ->
         "VOCALIS_WORKER_CONCURRENCY": str(concurrency),
         "VOCALIS_WORKER_CAPACITY": str(capacity),
         "VOCALIS_WORKER_RESULTS_DIR": str(run_dir / "worker"),
+        # No Whisper: a clone would start a reference check that takes a slot of the user's
+        # active-task cap and CPU the benchmarks did not ask for.
+        "VOCALIS_WORKER_TRANSCRIPTION": "false",
     }
     command = [sys.executable, "-m", "vocalis.cli", "worker", "--port", str(port)]
     process = start("worker", command, env, run_dir)
