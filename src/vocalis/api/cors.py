@@ -86,7 +86,8 @@ class Cors:
         return self.any_origin or origin in self.origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # CORS off and not a preflight (the default, and every poll): nothing to read or add.
+        if scope["type"] != "http" or (not self.origins and scope["method"] != "OPTIONS"):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -27,25 +27,23 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _has_own_cap(scope):
+        # GET and HEAD bodies are never read, so they cost nothing to let through (and the
+        # poll, a GET, is the hot path).
+        if scope["type"] != "http" or scope["method"] in _BODILESS or _has_own_cap(scope):
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes
         declared = _header(scope, b"content-length")
-        too_large = PayloadTooLarge(
-            f"The request body is too large; the limit is {limit // 1024} KiB. Send audio as a "
-            "multipart upload or to a signed upload URL."
-        )
         received = 0
 
         async def limited() -> Message:
             nonlocal received
             if declared is not None and declared.isdigit() and int(declared) > limit:
-                raise too_large
+                raise _too_large(limit)
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
-                raise too_large
+                raise _too_large(limit)
             return message
 
         await self.app(scope, limited, send)
@@ -70,6 +68,16 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+_BODILESS = frozenset({"GET", "HEAD"})
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The request body is too large; the limit is {limit // 1024} KiB. Send audio as a "
+        "multipart upload or to a signed upload URL."
+    )
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
