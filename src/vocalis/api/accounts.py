@@ -15,12 +15,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vocalis.api.auth_schemas import AuthSession, AuthUserOut
 from vocalis.api.config import Settings
 from vocalis.api.db import Database
 from vocalis.api.errors import AppError, BadRequest, Conflict, Unauthorized
 from vocalis.api.limits import check_not_locked, clear_failures, record_failure
 from vocalis.api.models import Profile, RefreshToken, User, new_id, utcnow
-from vocalis.api.schemas import AuthSession, AuthUserOut, ProfileUpdate
+from vocalis.api.schemas import ProfileUpdate
 from vocalis.api.security import (
     create_access_token,
     hash_password,

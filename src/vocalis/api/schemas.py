@@ -1,4 +1,7 @@
-"""Request and response models: the JSON contract of SPEC.md §3 and §4."""
+"""Request and response models of the studio API: the JSON contract of SPEC.md §3.
+
+The other client families have their own: auth_schemas.py (GoTrue, /auth/v1, SPEC §4) and
+openai_schemas.py (the OpenAI-compatible /v1)."""
 
 from __future__ import annotations
 
@@ -32,52 +35,6 @@ class ModelResponse(Response):
 
     def __init__(self, model: BaseModel, status_code: int = 200) -> None:
         super().__init__(model.model_dump_json(), status_code)
-
-
-# --- auth (GoTrue-compatible, SPEC §4) ----------------------------------------------------
-
-
-class Credentials(BaseModel):
-    # GoTrue clients send more (data, options, gotrue_meta_security); ignore what we don't use.
-    model_config = ConfigDict(extra="ignore")
-
-    email: str
-    password: str
-
-
-class RefreshGrant(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    refresh_token: str
-
-
-class AuthUserOut(BaseModel):
-    """The user object GoTrue returns; the fields supabase-js reads are all present."""
-
-    id: str
-    aud: str = "authenticated"
-    role: str = "authenticated"
-    email: str
-    # No confirmation mail is sent: accounts are confirmed on signup (GoTrue's autoconfirm).
-    email_confirmed_at: datetime | None
-    phone: str = ""
-    app_metadata: dict[str, Any] = Field(
-        default_factory=lambda: {"provider": "email", "providers": ["email"]}
-    )
-    user_metadata: dict[str, Any] = Field(default_factory=dict)
-    identities: list[dict[str, Any]] = Field(default_factory=list)
-    created_at: datetime
-    updated_at: datetime
-    is_anonymous: bool = False
-
-
-class AuthSession(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"
-    expires_in: int
-    expires_at: int
-    refresh_token: str
-    user: AuthUserOut
 
 
 # --- profile (SPEC §3) --------------------------------------------------------------------
@@ -353,48 +310,6 @@ class ApiKeyList(BaseModel):
     api_keys: list[ApiKeyOut]
 
 
-# --- OpenAI-compatible speech (/v1) -----------------------------------------------------------
-
-
-class SpeechRequest(BaseModel):
-    """OpenAI's `POST /v1/audio/speech` body. Fields it has that Vocalis does not use (e.g.
-    `stream_format`) are accepted and ignored, so clients that send them work."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    model: str = Field(description="One of GET /v1/models; all speak through the same engine.")
-    input: str = Field(min_length=1, max_length=10_000, description="The text to speak.")
-    voice: str = Field(description="One of your voices: its id, or its name (any case).")
-    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
-    speed: float = Field(default=1.0, ge=0.25, le=4.0)
-    instructions: str | None = Field(
-        default=None, max_length=4096, description="Kept with the task; cloned voices ignore it."
-    )
-
-
-class ModelOut(BaseModel):
-    id: str
-    object: Literal["model"] = "model"
-    created: int
-    owned_by: str = "vocalis"
-
-
-class ModelList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[ModelOut]
-
-
-class SpeechVoice(BaseModel):
-    id: str
-    name: str
-    language: str
-    source: str
-
-
-class SpeechVoices(BaseModel):
-    voices: list[SpeechVoice]
-
-
 # --- small bodies and answers of SPEC §3 (documented in OpenAPI; several are parsed by hand,
 # after auth, in the route) ---------------------------------------------------------------------
 
@@ -403,19 +318,6 @@ class ErrorOut(BaseModel):
     """Every error outside /v1 and /auth/v1."""
 
     detail: str = Field(description="What went wrong, for a person.")
-
-
-class OpenAIErrorDetail(BaseModel):
-    message: str
-    type: str
-    param: str | None
-    code: str | None
-
-
-class OpenAIErrorOut(BaseModel):
-    """Errors on /v1, in OpenAI's shape."""
-
-    error: OpenAIErrorDetail
 
 
 class OkOut(BaseModel):

@@ -16,7 +16,7 @@ from vocalis.api.authn import AuthUser
 from vocalis.api.errors import AppError, BadRequest, UpstreamError
 from vocalis.api.generations import GenerateRequest, start_generation
 from vocalis.api.models import TaskStatus, Voice
-from vocalis.api.schemas import SpeechRequest
+from vocalis.api.openai_schemas import SpeechRequest
 from vocalis.api.tasks import TaskRow, Tasks
 
 # All speak through the worker's engine; the OpenAI names are there so clients with a fixed

@@ -14,6 +14,7 @@ from vocalis.api.accounts import (
     refresh_session,
     user_out,
 )
+from vocalis.api.auth_schemas import AuthSession, AuthUserOut, Credentials, RefreshGrant
 from vocalis.api.body import read_model
 from vocalis.api.config import Settings
 from vocalis.api.deps import (
@@ -27,7 +28,6 @@ from vocalis.api.deps import (
 )
 from vocalis.api.errors import BadRequest
 from vocalis.api.openapi import json_body
-from vocalis.api.schemas import AuthSession, AuthUserOut, Credentials, RefreshGrant
 from vocalis.api.security import ACCESS_COOKIE
 
 router = APIRouter(prefix="/auth/v1", tags=["auth"])

@@ -18,8 +18,7 @@ from vocalis.api.deps import (
 )
 from vocalis.api.listening import Listener
 from vocalis.api.models import Voice
-from vocalis.api.openapi import errors, json_body
-from vocalis.api.schemas import (
+from vocalis.api.openai_schemas import (
     ModelList,
     ModelOut,
     OpenAIErrorOut,
@@ -27,6 +26,7 @@ from vocalis.api.schemas import (
     SpeechVoice,
     SpeechVoices,
 )
+from vocalis.api.openapi import errors, json_body
 from vocalis.api.speech import MODELS, MODELS_CREATED, start_speech, wait_for_first_audio
 from vocalis.api.tasks import store
 from vocalis.api.transcode import FORMATS
