@@ -3,13 +3,14 @@
 Everything runs at the local engine's rate (22 050 Hz) with a 5 ms frame period, so envelopes of
 a reference and of espeak's output share one frequency grid (FFT_SIZE // 2 + 1 bins) and can be
 compared bin by bin. A reference is analysed with Harvest (robust on real, noisy speech; cached
-per voice, so its cost is paid once); espeak's clean output with our own NCCF tracker
-(pitch.py), which is fast and, unlike DIO, does not drop voiced frames.
+per voice, so its cost is paid once); a base's output with the fast tracker that base needs
+(Tracker).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,12 @@ from scipy.signal import welch
 from vocalis.worker.engines.pitch import track_f0
 
 F64 = npt.NDArray[np.float64]
+# Which F0 tracker a signal needs (each ~0.01-0.02x real time on one core but Harvest, ~0.17x):
+# - "nccf" (pitch.py) for espeak: DIO marks a third of some espeak voices unvoiced;
+# - "dio" for Kokoro: on its natural speech the NCCF tracker fell an octave for whole syllables
+#   (15% of voiced frames on one sentence, against Harvest; DIO 0-3%);
+# - "harvest" for real recordings, whose analysis runs once per voice.
+Tracker = Literal["nccf", "dio", "harvest"]
 
 SAMPLE_RATE = 22_050
 FRAME_PERIOD_MS = 5.0
@@ -119,16 +126,21 @@ def _hz(mel: float | F64) -> F64:
     return 700.0 * (10 ** (np.asarray(mel) / 2595.0) - 1.0)
 
 
-def world_features(audio: npt.NDArray[np.floating], robust: bool = False) -> Features:
-    """WORLD analysis at SAMPLE_RATE; `robust` tracks F0 with Harvest (for real recordings)."""
+def world_features(audio: npt.NDArray[np.floating], tracker: Tracker = "nccf") -> Features:
+    """WORLD analysis at SAMPLE_RATE, F0 from `tracker` (see Tracker)."""
     x = np.ascontiguousarray(audio, dtype=np.float64)
-    if robust:
+    if tracker == "harvest":
         f0, times = pyworld.harvest(
             x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_PERIOD_MS
         )
     else:
-        f0 = track_f0(x, SAMPLE_RATE, FRAME_PERIOD_MS, F0_FLOOR, F0_CEIL)
-        times = np.arange(len(f0)) * (FRAME_PERIOD_MS / 1000)
+        if tracker == "dio":
+            f0, times = pyworld.dio(
+                x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_PERIOD_MS
+            )
+        else:
+            f0 = track_f0(x, SAMPLE_RATE, FRAME_PERIOD_MS, F0_FLOOR, F0_CEIL)
+            times = np.arange(len(f0)) * (FRAME_PERIOD_MS / 1000)
         f0 = pyworld.stonemask(x, f0, times, SAMPLE_RATE)
     envelope = pyworld.cheaptrick(x, f0, times, SAMPLE_RATE, fft_size=FFT_SIZE)
     aperiodicity = pyworld.d4c(x, f0, times, SAMPLE_RATE, fft_size=FFT_SIZE)

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vocalis.worker.engines import espeak
+from vocalis.worker.engines.analysis import Tracker
 from vocalis.worker.engines.calibration import Calibration, calibration
 
 F32 = npt.NDArray[np.float32]
@@ -52,6 +53,7 @@ class Speaker(Protocol):
 class Base(Protocol):
     name: str
     languages: frozenset[str]
+    f0_tracker: Tracker  # how the matcher tracks this base's pitch (analysis.Tracker)
 
     def stock_voice(self, f0_hz: float, female: bool) -> BaseVoice:
         """The base's own voice nearest to a voice of median pitch `f0_hz`."""
@@ -92,6 +94,7 @@ class EspeakBase:
 
     name = "espeak"
     languages: frozenset[str] = frozenset(espeak.VOICES)
+    f0_tracker: Tracker = "nccf"
 
     def stock_voice(self, f0_hz: float, female: bool) -> BaseVoice:
         return BaseVoice(female=female)

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vocalis.worker.engines import espeak
-from vocalis.worker.engines.analysis import VoiceProfile, profile_of, world_features
+from vocalis.worker.engines.analysis import Tracker, VoiceProfile, profile_of, world_features
 from vocalis.worker.engines.pace import syllables
 
 # Everyday phonetically varied sentences, about eight seconds each at espeak's default rate.
@@ -70,9 +70,11 @@ class Calibration:
     syllables: int  # in the passage, as pace.syllables counts them
 
 
-def measure(audio: npt.NDArray[np.floating], language: str, who: str) -> Calibration:
+def measure(
+    audio: npt.NDArray[np.floating], language: str, who: str, tracker: Tracker = "nccf"
+) -> Calibration:
     """The calibration of `audio` (at analysis.SAMPLE_RATE): a base reading PASSAGES[language]."""
-    profile = profile_of(audio, world_features(audio))
+    profile = profile_of(audio, world_features(audio, tracker))
     if profile is None:
         raise RuntimeError(f"{who} produced no voiced speech for {language}")
     return Calibration(profile, syllables(PASSAGES[language], language))

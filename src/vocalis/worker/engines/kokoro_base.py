@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import resample_poly
 
-from vocalis.worker.engines.analysis import SAMPLE_RATE, VoiceProfile
+from vocalis.worker.engines.analysis import SAMPLE_RATE, Tracker, VoiceProfile
 from vocalis.worker.engines.bases import BaseVoice, Speaker
 from vocalis.worker.engines.calibration import PASSAGES, Calibration, measure
 from vocalis.worker.engines.kokoro_model import MAX_TOKENS, KokoroModel, shared_model
@@ -37,7 +37,7 @@ PACKS: dict[str, tuple[float, bool]] = {
 }
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 _RESAMPLE = (147, 160)  # 22 050 / 24 000
-CALIBRATION_VERSION = 1  # part of the cache file name: bump when a calibration would change
+CALIBRATION_VERSION = 2  # in the cache file name: bump when a calibration changes (2: DIO)
 
 
 def to_analysis_rate(audio: F32) -> F32:
@@ -79,6 +79,7 @@ class KokoroBase:
 
     name = "kokoro"
     languages: frozenset[str] = COVERED
+    f0_tracker: Tracker = "dio"
 
     def __init__(self, threads: int = 1, cache_dir: Path | None = None) -> None:
         """`cache_dir` keeps calibrations across processes: each costs a render of the passage
@@ -103,7 +104,9 @@ class KokoroBase:
         speaker = self.speaker(language, BaseVoice(voice.female, pack), 1.0)
         return self.calibrations.get_or_create(
             f"kokoro-v{CALIBRATION_VERSION}-{pack}-{language}",
-            lambda: measure(speaker.speak(PASSAGES[language]), language, f"Kokoro ({pack})"),
+            lambda: measure(
+                speaker.speak(PASSAGES[language]), language, f"Kokoro ({pack})", self.f0_tracker
+            ),
         )
 
     def speaker(self, language: str, voice: BaseVoice, pace: float) -> Speaker:

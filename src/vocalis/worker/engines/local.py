@@ -131,7 +131,8 @@ class LocalEngine:
         total = sum(len(chunk) for chunk in chunks)
         done, produced = 0, False
         for index, chunk in enumerate(chunks):
-            spoken_chunk = transform(plan.speaker.speak(chunk), plan.source, plan.target)
+            spoken = plan.speaker.speak(chunk)
+            spoken_chunk = transform(spoken, plan.source, plan.target, base.f0_tracker)
             audio = finish_chunk(spoken_chunk)
             done += len(chunk)
             if len(audio):

@@ -45,7 +45,7 @@ def decode(path: Path) -> F32:
 def analyse(audio: F32, transcript: str) -> ReferenceVoice:
     """Profile a decoded reference; SynthesisError when it holds no usable voiced speech."""
     analysed = audio[: int(ANALYSED_SECONDS * SAMPLE_RATE)]
-    profile = profile_of(analysed, world_features(analysed, robust=True))
+    profile = profile_of(analysed, world_features(analysed, "harvest"))
     if profile is None:
         raise SynthesisError("No speech was found in the reference audio.")
     language = detect_language(transcript) if transcript.strip() else "English"

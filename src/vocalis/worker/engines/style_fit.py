@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
-FIT_VERSION = 2  # part of the cache key: bump when the search changes (2: bounded offsets)
+FIT_VERSION = 3  # part of the cache key: bump when the search changes (2: bounded offsets, 3: DIO)
 RENDERS = 25  # candidates rendered per voice (the first is the starting pack itself)
 POPULATION = 4  # candidates per generation
 TIMBRE_DIMS = STYLE_DIM // 2  # Kokoro's decoder half
@@ -120,7 +120,8 @@ def fit_style(
     def similarity(logits: F64, offset: F64) -> float:
         voice = BaseVoice(start.female, start.pack, mix(packs, logits, offset))
         spoken = base.speaker(language, voice, 1.0).speak(sentence)
-        return cosine(encoder.embed(transform(spoken, source, target), SAMPLE_RATE), wanted)
+        matched = transform(spoken, source, target, base.f0_tracker)
+        return cosine(encoder.embed(matched, SAMPLE_RATE), wanted)
 
     rng = np.random.default_rng(seed)
     best_logits = np.where(np.array(names) == start.pack, START_LOGIT, 0.0)

@@ -27,6 +27,7 @@ from vocalis.worker.engines.analysis import (
     F0_FLOOR,
     FRAME_PERIOD_MS,
     SAMPLE_RATE,
+    Tracker,
     VoiceProfile,
     frequencies,
     mel_bands,
@@ -71,12 +72,18 @@ class VoiceTarget:
     codebook: Codebook | None = None  # the reference's frames, to pull voiced frames toward
 
 
-def transform(audio: npt.NDArray[np.floating], source: VoiceProfile, target: VoiceTarget) -> F64:
-    """Resynthesise one chunk of espeak speech (at SAMPLE_RATE) in the target voice."""
+def transform(
+    audio: npt.NDArray[np.floating],
+    source: VoiceProfile,
+    target: VoiceTarget,
+    tracker: Tracker = "nccf",
+) -> F64:
+    """Resynthesise one chunk of a base's speech (at SAMPLE_RATE) in the target voice; `tracker`
+    is the F0 tracker that base needs."""
     x = np.ascontiguousarray(audio, dtype=np.float64)
     if len(x) < SAMPLE_RATE // 20:
         return x
-    features = world_features(x)
+    features = world_features(x, tracker)
     f0 = map_f0(features.f0, source, target)
     env_db = warp_envelope(10 * np.log10(features.envelope + 1e-16), target.warp)
     if target.contrast is not None and features.voiced.any():
