@@ -8,16 +8,18 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.conftest import SignedIn
-from vocalis.api.models import Profile, RefreshToken, User
+from vocalis.api.config import Settings
+from vocalis.api.models import Profile, RefreshToken, User, utcnow
 from vocalis.api.security import ACCESS_COOKIE
 
 PASSWORD = "correct horse battery"
@@ -218,12 +220,38 @@ async def test_refresh_rotates(client: httpx.AsyncClient, user: SignedIn) -> Non
     assert third.status_code == 200
 
 
+async def age_rotations(app: FastAPI, user_id: str, seconds: float) -> None:
+    """Move every rotation of `user_id`'s tokens `seconds` into the past (the reuse interval)."""
+    async with app.state.db.sessions() as session:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.rotated_at.is_not(None))
+            .values(rotated_at=utcnow() - timedelta(seconds=seconds))
+        )
+        await session.commit()
+
+
+async def live_tokens(app: FastAPI, user_id: str) -> int:
+    async with app.state.db.sessions() as session:
+        live = await session.scalar(
+            select(func.count()).where(
+                RefreshToken.user_id == user_id, RefreshToken.revoked.is_(False)
+            )
+        )
+    return int(live or 0)
+
+
+def session_id(access_token: str) -> str:
+    return str(jwt.decode(access_token, options={"verify_signature": False})["session_id"])
+
+
 async def test_reusing_a_rotated_token_revokes_the_family(
-    client: httpx.AsyncClient, user: SignedIn, app: FastAPI
+    client: httpx.AsyncClient, user: SignedIn, app: FastAPI, settings: Settings
 ) -> None:
     other_session = (await login(client, user.email, user.password)).json()
     stolen = user.session["refresh_token"]
     current = (await refresh(client, stolen)).json()["refresh_token"]
+    await age_rotations(app, user.id, settings.refresh_token_reuse_seconds + 1)
 
     reuse = await refresh(client, stolen)
     message = gotrue_error(reuse, 400, "refresh_token_already_used")
@@ -233,18 +261,57 @@ async def test_reusing_a_rotated_token_revokes_the_family(
     # Other sign-ins of the same user are separate families and live on.
     assert (await refresh(client, other_session["refresh_token"])).status_code == 200
 
-    async with app.state.db.sessions() as session:
-        live = await session.scalar(
-            select(func.count()).where(
-                RefreshToken.user_id == user.id, RefreshToken.revoked.is_(False)
-            )
-        )
-    assert live == 1
+    assert await live_tokens(app, user.id) == 1
 
 
-async def test_concurrent_refreshes_of_one_token_have_one_winner(
+async def test_a_token_presented_again_within_the_interval_continues_its_session(
+    client: httpx.AsyncClient, user: SignedIn, app: FastAPI, settings: Settings
+) -> None:
+    """A tab reloaded mid-refresh never stored the rotated token and presents the old one:
+    within the reuse interval that is not theft, and every holder stays signed in."""
+    first = user.session["refresh_token"]
+    kept = (await refresh(client, first)).json()  # the answer the reloaded tab lost
+    again = await refresh(client, first)
+    assert again.status_code == 200, again.text
+    retried = again.json()
+    assert retried["refresh_token"] not in (first, kept["refresh_token"])
+    assert session_id(retried["access_token"]) == session_id(kept["access_token"])
+    # Both tokens of the family live on, each rotating on its own.
+    for token in (kept["refresh_token"], retried["refresh_token"]):
+        assert (await refresh(client, token)).status_code == 200
+    # Past the interval the same presentation is reuse, and the family goes.
+    await age_rotations(app, user.id, settings.refresh_token_reuse_seconds + 1)
+    gotrue_error(await refresh(client, first), 400, "refresh_token_already_used")
+    assert await live_tokens(app, user.id) == 0
+
+
+async def test_a_signed_out_token_gets_no_reuse_interval(
     client: httpx.AsyncClient, user: SignedIn
 ) -> None:
+    first = user.session["refresh_token"]
+    second = (await refresh(client, first)).json()
+    assert (
+        await client.post("/auth/v1/logout", headers=bearer(second["access_token"]))
+    ).status_code == 204
+    # Rotated a moment ago, but its family is signed out: nothing to continue.
+    gotrue_error(await refresh(client, first), 400, "refresh_token_already_used")
+    gotrue_error(await refresh(client, second["refresh_token"]), 400, "refresh_token_already_used")
+
+
+async def test_concurrent_refreshes_of_one_token_each_continue_the_session(
+    client: httpx.AsyncClient, user: SignedIn
+) -> None:
+    results = await asyncio.gather(
+        *(refresh(client, user.session["refresh_token"]) for _ in range(3))
+    )
+    assert [r.status_code for r in results] == [200, 200, 200], [r.text for r in results]
+    assert len({r.json()["refresh_token"] for r in results}) == 3
+
+
+async def test_without_an_interval_concurrent_refreshes_have_one_winner(
+    client: httpx.AsyncClient, user: SignedIn, settings: Settings
+) -> None:
+    settings.refresh_token_reuse_seconds = 0  # the app reads the settings it was built with
     results = await asyncio.gather(
         *(refresh(client, user.session["refresh_token"]) for _ in range(3))
     )

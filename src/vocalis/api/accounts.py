@@ -266,22 +266,26 @@ async def refresh_session(
     session: AsyncSession, refresh_token: str, *, secret: str, settings: Settings
 ) -> AuthSession:
     """Rotate: the presented token is spent and a new one issued in the same family. A spent
-    token presented again means two parties hold it, so the whole family is revoked."""
+    token presented again means two parties hold it, so the whole family is revoked - unless
+    it was rotated within the reuse interval and its family lives: then the presenter most
+    likely lost the answer (a tab reloaded mid-refresh) and gets a token of its own."""
     row = await session.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(refresh_token))
     )
     if row is None:
         raise InvalidRefreshToken()
-    if row.expires_at <= utcnow():
+    now = utcnow()
+    if row.expires_at <= now:
         raise RefreshTokenExpired()
     # Compare-and-set: of two concurrent refreshes with one token, exactly one wins.
     spent = await session.execute(
         update(RefreshToken)
         .where(RefreshToken.id == row.id, RefreshToken.revoked.is_(False))
-        .values(revoked=True)
+        .values(revoked=True, rotated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    won = spent.rowcount == 1  # type: ignore[attr-defined]
+    if not won and not await _within_reuse_interval(session, row, now, settings):
         await _revoke(session, row.user_id, session_id=row.session_id)
         await session.commit()
         raise RefreshTokenReused()
@@ -291,6 +295,27 @@ async def refresh_session(
     return await issue_session(
         session, user, secret=secret, settings=settings, session_id=row.session_id
     )
+
+
+async def _within_reuse_interval(
+    session: AsyncSession, row: RefreshToken, now: datetime, settings: Settings
+) -> bool:
+    """`row` (already spent) was rotated moments ago and its family still has a live token.
+    A token revoked by sign-out has no `rotated_at`, and a signed-out family no live token."""
+    # Read afresh: a concurrent refresh may have spent it after `row` was loaded.
+    rotated_at = await session.scalar(
+        select(RefreshToken.rotated_at).where(RefreshToken.id == row.id)
+    )
+    if rotated_at is None:
+        return False
+    if now - rotated_at > timedelta(seconds=settings.refresh_token_reuse_seconds):
+        return False
+    live = await session.scalar(
+        select(RefreshToken.id)
+        .where(RefreshToken.session_id == row.session_id, RefreshToken.revoked.is_(False))
+        .limit(1)
+    )
+    return live is not None
 
 
 async def end_sessions(

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None  # default: generated once and kept in data_dir
     access_token_seconds: int = 3600
     refresh_token_days: int = 30
+    # A rotated refresh token presented again this soon continues its session instead of
+    # counting as theft: a tab reloaded mid-refresh never stored the new one (GoTrue's 10 s).
+    refresh_token_reuse_seconds: float = 10.0
     cookie_secure: bool = False
     signed_url_seconds: int = 3600
 

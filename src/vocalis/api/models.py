@@ -102,6 +102,8 @@ class RefreshToken(Base):
     session_id: Mapped[str] = mapped_column(String(36))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When a refresh spent it (revoked by rotation, not by sign-out): the reuse interval's start.
+    rotated_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
 

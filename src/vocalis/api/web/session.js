@@ -143,9 +143,10 @@ export function createSession(env) {
   }
 
   function withLock(fn) {
-    // Refresh tokens rotate and reusing a rotated one revokes the whole family, so tabs must
-    // never refresh with the same token concurrently: one tab at a time, and the others adopt
-    // the session it stored.
+    // Refresh tokens rotate and reusing a rotated one revokes the whole family, so tabs refresh
+    // one at a time and the others adopt the session it stored. Not airtight: Chromium hands a
+    // localStorage write to other tabs' processes asynchronously, so the next lock holder can
+    // still read the spent token; the server's reuse interval continues the session then.
     if (env.locks?.request) return env.locks.request("vocalis-session-refresh", fn);
     return fn();
   }
