@@ -24,6 +24,11 @@ def test_small_numbers_count_as_their_words() -> None:
     assert word_errors("It’s twelve", "it's 12") == (0, 2)
 
 
+def test_british_spellings_match_whispers_american_ones() -> None:
+    assert word_errors("across the quiet harbour", "across the quiet harbor") == (0, 4)
+    assert word_errors("across the quiet harbour", "across the quiet hub") == (1, 4)
+
+
 @pytest.mark.slow
 def test_the_recognizer_hears_espeak_count(tmp_path: Path) -> None:
     pytest.importorskip("faster_whisper")
