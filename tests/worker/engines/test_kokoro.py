@@ -93,6 +93,23 @@ def test_uncovered_languages_are_refused_and_fall_back_to_espeak() -> None:
     assert choose_base("no-such-base", "Russian", both) == "espeak"
 
 
+def test_an_operator_can_make_kokoro_the_default_for_its_languages() -> None:
+    both = frozenset({"espeak", "kokoro"})
+    defaults = {"English": "kokoro", "German": "kokoro"}  # Kokoro cannot speak German
+    assert choose_base(None, "English", both, defaults) == "kokoro"
+    assert choose_base("espeak", "English", both, defaults) == "espeak"  # the job's choice wins
+    assert choose_base(None, "English", frozenset({"espeak"}), defaults) == "espeak"  # missing
+    assert choose_base(None, "German", both, defaults) == "espeak"
+    assert choose_base(["kokoro"], "English", both, {}) == "espeak"  # type: ignore[arg-type]
+    engine = LocalEngine(default_bases={"English": "kokoro"})
+    assert engine.default_bases == {"English": "kokoro"}
+    assert LocalEngine().default_bases == {}  # bases.DEFAULT_BASES: espeak everywhere
+    with pytest.raises(ValueError, match="'kokoro' cannot be the default for 'German'"):
+        LocalEngine(default_bases={"German": "kokoro"})
+    with pytest.raises(ValueError, match="cannot be the default"):
+        LocalEngine(default_bases={"English": "festival"})
+
+
 def test_long_token_runs_split_at_spaces() -> None:
     space = 16
     tokens = ([1, 2, 3, space] * 200)[:-1]

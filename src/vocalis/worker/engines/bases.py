@@ -12,11 +12,13 @@ matcher itself does not care which base spoke.
   that the matcher and style fitting only partly move.
 
 Which base speaks a job: the job's `base` option when it names one that speaks the language,
-else DEFAULT_BASES (chosen by measurement: docs/engines.md), else `espeak`.
+else the engine's defaults (DEFAULT_BASES, chosen by measurement: docs/engines.md; an operator
+may replace them with the `default_bases` engine option), else `espeak`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -65,12 +67,29 @@ class Base(Protocol):
         """`voice` speaking `language`, `pace` times faster than its calibration."""
 
 
-def choose_base(requested: str | None, language: str, available: frozenset[str]) -> str:
+def choose_base(
+    requested: str | None,
+    language: str,
+    available: frozenset[str],
+    defaults: Mapping[str, str] = DEFAULT_BASES,
+) -> str:
     """The base that speaks `language`: the requested one if it can, else the default."""
-    if requested in available and language in _languages(requested):
-        return requested
-    default = DEFAULT_BASES.get(language, "espeak")
-    return default if default in available else "espeak"
+    for name in (requested, defaults.get(language)):
+        if isinstance(name, str) and name in available and language in _languages(name):
+            return name
+    return "espeak"
+
+
+def checked_defaults(defaults: Mapping[str, str]) -> dict[str, str]:
+    """`defaults` (language -> base) if every entry names a base that speaks its language."""
+    for language, name in defaults.items():
+        if language not in _languages(name):
+            spoken = ", ".join(sorted(_languages(name))) or "none"
+            raise ValueError(
+                f"default_bases: {name!r} cannot be the default for {language!r} (bases: "
+                f"{', '.join(BASE_NAMES)}; {name!r} speaks: {spoken})"
+            )
+    return dict(defaults)
 
 
 def _languages(name: str | None) -> frozenset[str]:

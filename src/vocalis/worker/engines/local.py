@@ -19,7 +19,7 @@ Output is 22 050 Hz, espeak-ng's native rate and the matcher's analysis grid.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,14 @@ from vocalis.protocol import LANGUAGES
 from vocalis.worker.engines import espeak, kokoro_voices
 from vocalis.worker.engines.analysis import SAMPLE_RATE, VoiceProfile
 from vocalis.worker.engines.base import Progress, SynthesisError, SynthesisRequest
-from vocalis.worker.engines.bases import Base, EspeakBase, Speaker, choose_base
+from vocalis.worker.engines.bases import (
+    DEFAULT_BASES,
+    Base,
+    EspeakBase,
+    Speaker,
+    checked_defaults,
+    choose_base,
+)
 from vocalis.worker.engines.kokoro_voices import KokoroVoices
 from vocalis.worker.engines.mastering import SENTENCE_PAUSE_S, finish_chunk, master, pause
 from vocalis.worker.engines.pace import pace_ratio
@@ -78,10 +85,13 @@ class LocalEngine:
         threads: int = 1,
         style_renders: int | None = None,
         style_seed: int = 0,
+        default_bases: Mapping[str, str] | None = None,
     ) -> None:
         """`cache_dir` keeps reference analyses and fitted styles across restarts (.npz files,
         per voice); `threads` is what Kokoro's onnxruntime may use; `style_renders` bounds the
-        style fit (None: style_fit.RENDERS; 0: no fitting, the nearest stock pack)."""
+        style fit (None: style_fit.RENDERS; 0: no fitting, the nearest stock pack);
+        `default_bases` (language -> base) replaces bases.DEFAULT_BASES for jobs that name no
+        base, e.g. {"English": "kokoro"}."""
         directory = Path(cache_dir) if cache_dir else None
         self.profiles = ProfileCache(cache_size, directory)
         self.espeak = EspeakBase()
@@ -89,6 +99,9 @@ class LocalEngine:
         self.kokoro = KokoroVoices(directory, cache_size, threads, style_renders, style_seed)
         self.available_bases = frozenset(
             {"espeak", "kokoro"} if kokoro_voices.installed() else {"espeak"}
+        )
+        self.default_bases = checked_defaults(
+            DEFAULT_BASES if default_bases is None else default_bases
         )
 
     @property
@@ -113,7 +126,7 @@ class LocalEngine:
         """
         language = resolve_language(request.language, request.text)
         requested = request.options.get("base")
-        base = self.base(choose_base(requested, language, self.available_bases))
+        base = self.base(choose_base(requested, language, self.available_bases, self.default_bases))
         if request.kind == "clone":
             plan, start = self._clone_plan(request, language, base, progress)
         elif request.kind == "design":
