@@ -101,8 +101,11 @@ class Tasks:
                 ),
             )
         if not wait:
+            # Read before the submission starts, so the answer is the stored `pending` however
+            # fast the submission is (SPEC: these routes answer pending).
+            task = await store.load(self.db, task_id)
             self._spawn(self._submit(task_id, job_request, token, initial=True))
-            return await store.load(self.db, task_id)
+            return task
         task, problem = await self._submit(task_id, job_request, token, initial=True)
         if task.status is TaskStatus.FAILED:
             # A worker that does not answer is a 503 (try again); one that refused, a 502.
