@@ -1,4 +1,4 @@
-"""The task poll's statement run straight on the driver returns what SQLAlchemy returns."""
+"""The task poll's statements run straight on the driver return what SQLAlchemy returns."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import insert, update
 
 from vocalis.api.db import Database, create_database
 from vocalis.api.models import Task, User, new_id, utcnow
-from vocalis.api.tasks.store import T, poll_statement
+from vocalis.api.tasks.store import T, load_statement, poll_statement
 
 
 async def _task(db: Database) -> tuple[str, str]:
@@ -70,5 +70,26 @@ async def test_direct_row_matches_sqlalchemy(database_url: str) -> None:
         async with db.autocommit() as conn:
             await conn.execute(update(T).where(T.c.id == task_id).values(status="completed"))
         assert await db.returning_one(statement, params) is None
+    finally:
+        await db.dispose()
+
+
+async def test_direct_select_matches_sqlalchemy(database_url: str) -> None:
+    """A task's load (a coalesced poll's answer) takes the same path as the poll."""
+    db = create_database(database_url)
+    try:
+        user_id, task_id = await _task(db)
+        params = {"load_task_id": task_id, "load_user_id": user_id}
+        statement = load_statement(True)
+        async with db.autocommit() as conn:
+            expected = dict((await conn.execute(statement, params)).mappings().one())
+        direct = await db.returning_one(statement, params)
+        assert direct is not None and set(direct) == {c.key for c in T.c}
+        for key, value in expected.items():
+            assert direct[key] == value and type(direct[key]) is type(value), key
+        assert direct["metadata"] == {"voice_name": "Narrator", "chars": 14}
+        # Another user's task is no row (the 404 path); unscoped, the task is found.
+        assert await db.returning_one(statement, {**params, "load_user_id": new_id()}) is None
+        assert await db.returning_one(load_statement(False), {"load_task_id": task_id})
     finally:
         await db.dispose()

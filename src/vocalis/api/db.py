@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.sql.dml import UpdateBase
 
-from vocalis.api.direct_sql import DirectSQL
+from vocalis.api.direct_sql import DirectSQL, OneRow
 
 
 def async_url(url: str) -> str:
@@ -51,10 +50,11 @@ class Database:
         return self.autocommit_engine.connect()
 
     async def returning_one(
-        self, statement: UpdateBase, params: dict[str, Any]
+        self, statement: OneRow, params: dict[str, Any]
     ) -> dict[str, Any] | None:
-        """Run one `UPDATE … RETURNING` on its own (autocommit); the row as a dict (values
-        as SQLAlchemy returns them), or None. Straight on the driver: see direct_sql.py."""
+        """Run one `UPDATE … RETURNING` or one-row SELECT on its own (autocommit); the row as
+        a dict (values as SQLAlchemy returns them), or None. Straight on the driver: see
+        direct_sql.py."""
         return await self.direct.returning_one(statement, params)
 
     async def dispose(self) -> None:

@@ -29,8 +29,11 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.selectable import Select
 
 Processor = Callable[[Any], Any]
+# What runs here: an `UPDATE … RETURNING` (the poll) or a one-row SELECT (a task's load).
+OneRow = UpdateBase | Select[Any]
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class Compiled:
     @classmethod
     def of(
         cls,
-        statement: UpdateBase,
+        statement: OneRow,
         dialect: Dialect,
         coltypes: Sequence[Any] | None = None,
     ) -> Compiled:
@@ -93,14 +96,14 @@ class DirectSQL:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._dialect = engine.dialect
-        self._compiled: dict[UpdateBase, Compiled] = {}
+        self._compiled: dict[OneRow, Compiled] = {}
         self._lock = asyncio.Lock()
         self._pool: Any = None  # asyncpg.Pool
         self._held: AsyncConnection | None = None  # SQLite: the connection taken for good
         self._sqlite: Any = None  # its aiosqlite connection
 
     async def returning_one(
-        self, statement: UpdateBase, params: dict[str, Any]
+        self, statement: OneRow, params: dict[str, Any]
     ) -> dict[str, Any] | None:
         compiled = self._compiled.get(statement) or await self._compile(statement)
         args = compiled.args(params)
@@ -112,7 +115,7 @@ class DirectSQL:
         record = await pool.fetchrow(compiled.sql, *args)
         return compiled.row(record) if record is not None else None
 
-    async def _compile(self, statement: UpdateBase) -> Compiled:
+    async def _compile(self, statement: OneRow) -> Compiled:
         coltypes = None
         if self._dialect.name != "sqlite":  # the result's type OIDs, as the driver sees them
             sql = str(statement.compile(dialect=self._dialect))

@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Select,
     Table,
     Update,
     and_,
@@ -107,11 +108,24 @@ async def count_check(
 # ---- reads -----------------------------------------------------------------------------------
 
 
+@functools.cache
+def load_statement(owned: bool) -> Select[Any]:
+    """The task's SELECT, built once per shape for the direct driver path (poll_statement)."""
+    where = [T.c.id == bindparam("load_task_id")]
+    if owned:
+        where.append(T.c.user_id == bindparam("load_user_id"))
+    return select(T).where(*where)
+
+
 async def load(db: Database, task_id: str, user_id: str | None = None) -> TaskRow:
-    """The task (scoped to `user_id` when given), or NotFound."""
-    scope = [T.c.id == task_id] + ([T.c.user_id == user_id] if user_id is not None else [])
-    async with db.autocommit() as conn:
-        row = (await conn.execute(select(T).where(*scope))).mappings().first()
+    """The task (scoped to `user_id` when given), or NotFound. One statement on the direct
+    driver path: a coalesced poll, and every poll of a finished task, is count_check and
+    this (through a SQLAlchemy connection it cost a coalesced poll 1.38 ms of API CPU on
+    PostgreSQL and 2.75 on SQLite, against 0.77 for a full poll: bench/poll.py --poll-rate 4)."""
+    params = {"load_task_id": task_id}
+    if user_id is not None:
+        params["load_user_id"] = user_id
+    row = await db.returning_one(load_statement(user_id is not None), params)
     if row is None:
         raise NotFound("Task not found.")
     return TaskRow.from_row(row)
