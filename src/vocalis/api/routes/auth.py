@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from vocalis.api.accounts import (
-    LogoutScope,
-    authenticate,
-    create_user,
-    end_sessions,
-    get_user,
-    issue_session,
-    refresh_session,
-    user_out,
-)
+from vocalis.api.accounts import authenticate, create_user, get_user, user_out
 from vocalis.api.auth_schemas import AuthSession, AuthUserOut, Credentials, RefreshGrant
+from vocalis.api.auth_sessions import LogoutScope, end_sessions, issue_session, refresh_session
 from vocalis.api.body import read_model
 from vocalis.api.config import Settings
 from vocalis.api.deps import (
