@@ -13,6 +13,7 @@ from vocalis.api.models import TaskStatus
 from vocalis.api.openapi import errors
 from vocalis.api.schemas import ModelResponse, OkOut, TaskCancelled, TaskFeed, TaskOut
 from vocalis.api.tasks import store
+from vocalis.api.tasks.feed import task_page
 from vocalis.api.tasks.results import result_key
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
@@ -28,7 +29,7 @@ async def feed(
     before: Annotated[str | None, Query(max_length=100)] = None,
 ) -> TaskFeed:
     """The job feed: the user's tasks, newest first, paged by the `before` cursor."""
-    rows, next_before = await store.feed(
+    rows, next_before = await task_page(
         tasks.db, user.id, status=status, type_=type, limit=limit, before=before
     )
     return TaskFeed(tasks=[TaskOut.of(r) for r in rows], next_before=next_before)

@@ -7,7 +7,6 @@ leases, reads, inserts, the active-task cap, the reconciler's scan and the job f
 
 from __future__ import annotations
 
-import base64
 import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -19,20 +18,18 @@ from sqlalchemy import (
     Select,
     Table,
     Update,
-    and_,
     bindparam,
     delete,
     func,
     insert,
     literal,
-    or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vocalis.api.db import Database
-from vocalis.api.errors import BadRequest, Conflict, NotFound
+from vocalis.api.errors import Conflict, NotFound
 from vocalis.api.models import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
@@ -376,54 +373,3 @@ async def delete_task_rows(db: Database, task_ids: Sequence[str]) -> None:
     if task_ids:
         async with db.engine.begin() as conn:
             await conn.execute(delete(T).where(T.c.id.in_(list(task_ids))))
-
-
-# ---- the job feed ----------------------------------------------------------------------------
-
-
-def encode_cursor(row: TaskRow) -> str:
-    raw = f"{row.created_at.isoformat()}~{row.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, sep, task_id = raw.partition("~")
-        if not sep or not task_id:
-            raise ValueError
-        when = datetime.fromisoformat(created)
-        if when.tzinfo is None:
-            raise ValueError
-        return when, task_id
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Invalid cursor: pass the `next_before` of a previous page.") from None
-
-
-async def feed(
-    db: Database, user_id: str, *, status: str, type_: str | None, limit: int, before: str | None
-) -> tuple[list[TaskRow], str | None]:
-    """The user's tasks newest first, `limit` at a time, after the keyset cursor `before`."""
-    where = [T.c.user_id == user_id]
-    if status == "active":
-        where.append(T.c.status.in_(ACTIVE))
-    elif status == "terminal":
-        where.append(T.c.status.in_(TERMINAL))
-    if type_:
-        where.append(T.c.type == type_)
-    if before:
-        when, task_id = decode_cursor(before)
-        where.append(or_(T.c.created_at < when, and_(T.c.created_at == when, T.c.id < task_id)))
-    async with db.engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                select(T)
-                .where(*where)
-                .order_by(T.c.created_at.desc(), T.c.id.desc())
-                .limit(limit + 1)
-            )
-        ).mappings()
-        page = [TaskRow.from_row(r) for r in rows]
-    more = len(page) > limit
-    page = page[:limit]
-    return page, encode_cursor(page[-1]) if more else None
