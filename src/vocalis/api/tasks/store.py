@@ -2,7 +2,8 @@
 are the machine's, in transitions.py).
 
 Holds the poll's one statement (count the check and read the task in a single round trip),
-leases, reads, inserts, the active-task cap, the reconciler's scan and the job feed.
+leases, reads, inserts, the active-task cap and the reconciler's scan; the job feed's query is
+in feed.py.
 """
 
 from __future__ import annotations
