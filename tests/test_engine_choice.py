@@ -40,6 +40,18 @@ def test_local_and_tone_need_nothing(tmp_path: Path) -> None:
     assert choose_engine("tone", tmp_path).name == "tone"
 
 
+def test_the_local_engine_keeps_its_voice_cache_in_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every worker process and restart shares one cache: a voice's style fit costs a minute."""
+    cache = str(tmp_path / "voice-cache")
+    assert choose_engine("local", tmp_path).options == {"cache_dir": cache}
+    if not QWEN_INSTALLED:  # auto falls back to local
+        assert choose_engine("auto", tmp_path).options == {"cache_dir": cache}
+    monkeypatch.setenv("VOCALIS_WORKER_ENGINE_OPTIONS", '{"cache_dir": "/elsewhere"}')
+    assert choose_engine("local", tmp_path).options == {"cache_dir": "/elsewhere"}  # the user's
+
+
 def test_an_unknown_engine_is_refused_with_the_choices(tmp_path: Path) -> None:
     with pytest.raises(EngineUnavailable, match="unknown engine 'klingon'; one of .*local"):
         choose_engine("klingon", tmp_path)

@@ -16,11 +16,15 @@ from tests.serve_process import FINISHED, Serve, Studio, alive, serving, wait_fo
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Serve]:
-    with serving(tmp_path / "data") as serve:
+    # The defaults but one: a new voice's Kokoro style fit gets 2 renders instead of 20 (a
+    # minute of CPU that tests/worker/test_kokoro_job.py and bench.quality cover).
+    with serving(
+        tmp_path / "data", {"VOCALIS_WORKER_ENGINE_OPTIONS": '{"style_renders": 2}'}
+    ) as serve:
         yield serve
 
 
-@pytest.mark.slow  # a real serve: API, worker and the local engine start (~8 s idle)
+@pytest.mark.slow  # a real serve: API, worker and the local engine start (~20 s idle)
 def test_serve_embedded_end_to_end(served: Serve, tmp_path: Path) -> None:
     assert httpx.get(f"{served.base}/api/languages").json()["provider"] == "local"
     assert httpx.get(f"{served.base}/").status_code == 200

@@ -38,6 +38,12 @@ def models_dir(data_dir: Path) -> Path:
     return data_dir / "models"
 
 
+def voice_cache_dir(data_dir: Path) -> Path:
+    """Where the local engine keeps each voice's analysis and fitted Kokoro style, so a voice
+    pays its style fit (~a minute of CPU) once, not once per worker process and restart."""
+    return data_dir / "voice-cache"
+
+
 def choose_engine(requested: str, data_dir: Path) -> EngineChoice:
     # Options given for the worker in the environment (VOCALIS_WORKER_ENGINE_OPTIONS, JSON)
     # are the user's; ours fill in only what they leave out.
@@ -46,7 +52,8 @@ def choose_engine(requested: str, data_dir: Path) -> EngineChoice:
         problem = _qwen_problem(data_dir, need_gpu=True)
         if problem is None:
             return EngineChoice("qwen", {**_qwen_options(data_dir), **given}, "auto: GPU found")
-        return EngineChoice("local", given, f"offline; auto did not pick qwen: {problem}")
+        local = {"cache_dir": str(voice_cache_dir(data_dir)), **given}
+        return EngineChoice("local", local, f"offline; auto did not pick qwen: {problem}")
     if requested not in ENGINES:
         raise EngineUnavailable(f"unknown engine {requested!r}; one of {', '.join(ENGINES)}, auto")
     if requested == "qwen":
@@ -54,8 +61,11 @@ def choose_engine(requested: str, data_dir: Path) -> EngineChoice:
         if problem is not None:
             raise EngineUnavailable(f"the qwen engine cannot start: {problem}")
         return EngineChoice("qwen", {**_qwen_options(data_dir), **given})
-    why = "offline" if requested == "local" else ""
-    return EngineChoice(requested, given, why)
+    if requested == "local":
+        return EngineChoice(
+            "local", {"cache_dir": str(voice_cache_dir(data_dir)), **given}, "offline"
+        )
+    return EngineChoice(requested, given)
 
 
 def _qwen_options(data_dir: Path) -> dict[str, Any]:

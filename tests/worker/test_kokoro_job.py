@@ -1,7 +1,7 @@
 """A clone job on the Kokoro base through the real job protocol, offline: the real worker app
 runs the real `local` engine (in a thread, so the socket guard covers the synthesis too), the
-first job with a new voice fits its style with progress, a second (on Kokoro by the operator's
-`default_bases`, naming no base) reuses it, and Whisper base hears the words."""
+first job with a new voice fits its style with progress, a second (naming no base: English
+defaults to Kokoro) reuses it, and Whisper base hears the words."""
 
 from __future__ import annotations
 
@@ -61,11 +61,7 @@ async def test_a_kokoro_clone_job_runs_offline_end_to_end(tmp_path: Path) -> Non
         "ref_text": "When the sunlight strikes raindrops in the air.",
         "options": {"base": "kokoro"},
     }
-    options = {
-        "cache_dir": str(tmp_path / "voices"),
-        "style_renders": 2,
-        "default_bases": {"English": "kokoro"},  # so the second job needs no base option
-    }
+    options = {"cache_dir": str(tmp_path / "voices"), "style_renders": 2}
     with no_network() as attempts:
         assert_guard_active(attempts)
         async with worker(
@@ -83,7 +79,7 @@ async def test_a_kokoro_clone_job_runs_offline_end_to_end(tmp_path: Path) -> Non
             assert second.status == "completed"
             again, _ = read_wav((await w.client.get(f"/v1/jobs/{second.job_id}/result")).content)
         assert list((tmp_path / "voices").glob("*.kokoro-style.npz")), "the fit was cached"
-        # The same fitted style spoke both times: the operator's default chose Kokoro.
+        # The same fitted style spoke both times: English defaults to Kokoro.
         assert len(again) == len(audio)
         transcriber = Transcriber.from_cache(tmp_path / "models", threads=1)
         heard = transcriber.transcribe(_to_16k(audio, rate), language="English").text

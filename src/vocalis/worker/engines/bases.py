@@ -33,8 +33,9 @@ F32 = npt.NDArray[np.float32]
 
 BASE_NAMES: tuple[str, ...] = ("espeak", "kokoro")
 # The base a job gets when it names none, per output language (bench/quality.py; the table and
-# the decision are in docs/engines.md). Languages not listed get espeak.
-DEFAULT_BASES: dict[str, str] = {}
+# the decision are in docs/engines.md). Languages not listed get espeak: Kokoro's other languages
+# were not measured.
+DEFAULT_BASES: dict[str, str] = {"English": "kokoro"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +57,9 @@ class Base(Protocol):
     name: str
     languages: frozenset[str]
     f0_tracker: Tracker  # how the matcher tracks this base's pitch (analysis.Tracker)
+    # The share of the engine's first-chunk length this base speaks before any audio is heard:
+    # a base slower per second of speech gets a shorter first chunk (local.LATIN_LEAD_CHARS).
+    lead_share: float
 
     def stock_voice(self, f0_hz: float, female: bool) -> BaseVoice:
         """The base's own voice nearest to a voice of median pitch `f0_hz`."""
@@ -114,6 +118,7 @@ class EspeakBase:
     name = "espeak"
     languages: frozenset[str] = frozenset(espeak.VOICES)
     f0_tracker: Tracker = "nccf"
+    lead_share = 1.0
 
     def stock_voice(self, f0_hz: float, female: bool) -> BaseVoice:
         return BaseVoice(female=female)

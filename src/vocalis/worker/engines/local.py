@@ -19,6 +19,7 @@ Output is 22 050 Hz, espeak-ng's native rate and the matcher's analysis grid.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +38,24 @@ from vocalis.worker.engines.bases import (
     checked_defaults,
     choose_base,
 )
+from vocalis.worker.engines.kokoro_model import shared_model
 from vocalis.worker.engines.kokoro_voices import KokoroVoices
-from vocalis.worker.engines.mastering import SENTENCE_PAUSE_S, finish_chunk, master, pause
+from vocalis.worker.engines.mastering import (
+    PHRASE_PAUSE_S,
+    SENTENCE_PAUSE_S,
+    finish_chunk,
+    master,
+    pause,
+)
 from vocalis.worker.engines.pace import pace_ratio
 from vocalis.worker.engines.profile_cache import ProfileCache, cache_key
 from vocalis.worker.engines.reference import ReferenceVoice, analyse, decode
-from vocalis.worker.engines.text import detect_language, split_sentences, with_short_lead
+from vocalis.worker.engines.text import (
+    detect_language,
+    ends_sentence,
+    split_sentences,
+    with_short_lead,
+)
 from vocalis.worker.engines.voice_design import design, design_target
 from vocalis.worker.engines.voice_match import VoiceTarget, clone_target, transform
 
@@ -55,7 +68,8 @@ FEMALE_SOURCE_HZ = 165.0
 # for natural sentence intonation. CJK scripts carry about three times more per character.
 LATIN_CHUNK_CHARS = 240
 CJK_CHUNK_CHARS = 80
-# The first chunk is what a listener waits for: about a sentence, well under a second of compute.
+# The first chunk is what a listener waits for: about a sentence on espeak, well under a second
+# of compute (each base scales it by its lead_share).
 LATIN_LEAD_CHARS = 80
 CJK_LEAD_CHARS = 30
 _CJK = frozenset({"Chinese", "Japanese", "Korean"})
@@ -95,7 +109,6 @@ class LocalEngine:
         directory = Path(cache_dir) if cache_dir else None
         self.profiles = ProfileCache(cache_size, directory)
         self.espeak = EspeakBase()
-        # Nothing of Kokoro loads until a job needs it (its model is 92 MB).
         self.kokoro = KokoroVoices(directory, cache_size, threads, style_renders, style_seed)
         self.available_bases = frozenset(
             {"espeak", "kokoro"} if kokoro_voices.installed() else {"espeak"}
@@ -103,6 +116,19 @@ class LocalEngine:
         self.default_bases = checked_defaults(
             DEFAULT_BASES if default_bases is None else default_bases
         )
+        # A default base serves most jobs: Kokoro loads now (~3 CPU-s: verify, rewrite, start
+        # onnxruntime) in the background, so no user's first audio waits on it; a job that needs
+        # it sooner waits on the same lock. Otherwise it loads on its first job.
+        self.preloading: threading.Thread | None = None
+        if "kokoro" in self.available_bases and "kokoro" in self.default_bases.values():
+            self.preloading = threading.Thread(target=self._preload, daemon=True)
+            self.preloading.start()
+
+    def _preload(self) -> None:
+        try:
+            shared_model(self.kokoro.threads)
+        except SynthesisError as exc:  # the job that needs the model reports it to its user
+            log.warning("Kokoro did not load: %s", exc)
 
     @property
     def bases(self) -> dict[str, tuple[str, ...]]:
@@ -136,7 +162,7 @@ class LocalEngine:
         cjk = language in _CJK
         chunks = with_short_lead(
             split_sentences(request.text, CJK_CHUNK_CHARS if cjk else LATIN_CHUNK_CHARS),
-            CJK_LEAD_CHARS if cjk else LATIN_LEAD_CHARS,
+            round((CJK_LEAD_CHARS if cjk else LATIN_LEAD_CHARS) * base.lead_share),
         )
         if not chunks:
             raise SynthesisError("There is no text to speak.")
@@ -151,7 +177,8 @@ class LocalEngine:
             if len(audio):
                 segment = master(audio, plan.target.loudness_lufs)
                 if index + 1 < len(chunks):
-                    segment = np.concatenate([segment, pause(SENTENCE_PAUSE_S / plan.pace)])
+                    rest = SENTENCE_PAUSE_S if ends_sentence(chunk) else PHRASE_PAUSE_S
+                    segment = np.concatenate([segment, pause(rest / plan.pace)])
                 produced = True
                 yield segment
             progress(start + (1 - start) * done / total)  # raises JobCancelled between chunks

@@ -18,6 +18,7 @@ F32 = npt.NDArray[np.float32]
 CEILING = 10 ** (-1 / 20)  # -1 dBFS: headroom for lossy encoders and resampling
 MIN_LUFS, MAX_LUFS = -50.0, -10.0  # outside this a reference is broken, not a style
 SENTENCE_PAUSE_S = 0.28
+PHRASE_PAUSE_S = 0.12  # between two chunks of one sentence (cut at a clause or a space)
 _FADE_S = 0.01
 _TRIM_THRESHOLD = 10 ** (-50 / 20)
 _EDGE_S = 0.03  # kept around detected speech so soft onsets and releases survive trimming

@@ -50,6 +50,11 @@ def split_sentences(text: str, max_chars: int) -> list[str]:
     return [text[start:end] for start, end in _merge_tiny(text, chunks, min(_TINY, max_chars))]
 
 
+def ends_sentence(chunk: str) -> bool:
+    """Whether `chunk` ends a sentence (rather than being cut at a clause or a space)."""
+    return any(m.end() == len(chunk.rstrip()) for m in _SENTENCE_END.finditer(chunk.rstrip()))
+
+
 def with_short_lead(chunks: list[str], lead_chars: int) -> list[str]:
     """`chunks` with the first one cut down to at most `lead_chars` (its first sentence or
     clause), the rest of it becoming the second chunk.
