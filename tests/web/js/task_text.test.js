@@ -5,13 +5,26 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  elapsedSeconds, isTerminal, progressMeta, remainingSeconds, resultHref, statusText, taskSummary, taskTitle,
+  barProgress, elapsedSeconds, isTerminal, progressMeta, remainingSeconds, resultHref, statusText, taskSummary, taskTitle,
 } from "../../../src/vocalis/api/web/task_text.js";
 
 test("terminal states are completed, failed and cancelled", () => {
   assert.deepEqual(["pending", "processing", "completed", "failed", "cancelled"].map((status) => isTerminal({ status })),
     [false, false, true, true, true]);
   assert.equal(isTerminal(null), false);
+});
+
+test("a progress bar never moves back on a lagging answer, and is full when done", () => {
+  // A poll past the per-task rate answers with the stored progress, written in steps: it can
+  // be behind the live answer the page saw just before (seen in CI during a style fit).
+  const answers = [0.06, 0.09, 0.06, 0.12];
+  let shown = null;
+  const bar = answers.map((progress) => (shown = barProgress({ status: "processing", progress }, shown)));
+  assert.deepEqual(bar, [0.06, 0.09, 0.09, 0.12]);
+  assert.equal(barProgress({ status: "processing" }, null), null); // unknown: indeterminate
+  assert.equal(barProgress({ status: "processing" }, 0.3), 0.3);
+  assert.equal(barProgress({ status: "processing", progress: 1.7 }, null), 1);
+  assert.equal(barProgress({ status: "completed", progress: 0.4 }, 0.5), 1);
 });
 
 test("a title names the voice, or says it is a design preview", () => {

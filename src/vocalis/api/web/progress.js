@@ -5,7 +5,7 @@
 
 import { h, nextId } from "./dom.js";
 import { percent } from "./format.js";
-import { isTerminal, progressMeta, statusText } from "./task_text.js";
+import { barProgress, isTerminal, progressMeta, statusText } from "./task_text.js";
 
 export function taskProgress({ compact = false } = {}) {
   const statusId = nextId("status");
@@ -14,6 +14,7 @@ export function taskProgress({ compact = false } = {}) {
   const meta = h("p", { class: "progress-meta" });
   const el = h("div", { class: compact ? "task-progress compact" : "task-progress" }, status, bar, meta);
   let task = null;
+  let shown = null; // the bar's share for this task so far: it never moves back
   let seenAt = 0; // when this answer arrived (performance.now(), ms)
   let ticker = null;
 
@@ -26,11 +27,11 @@ export function taskProgress({ compact = false } = {}) {
     const text = statusText(task);
     if (status.textContent !== text) status.textContent = text;
     el.dataset.status = task.status;
-    if (task.status === "completed") bar.value = 1;
-    else if (typeof task.progress === "number") bar.value = Math.max(0, Math.min(1, task.progress));
-    else bar.removeAttribute("value"); // indeterminate
+    shown = barProgress(task, shown);
+    if (shown === null) bar.removeAttribute("value"); // indeterminate
+    else bar.value = shown;
     bar.hidden = isTerminal(task); // the status line says how it ended
-    bar.setAttribute("aria-valuetext", typeof task.progress === "number" ? percent(task.progress) : "In progress");
+    bar.setAttribute("aria-valuetext", shown === null ? "In progress" : percent(shown));
     meta.textContent = progressMeta(task, { sinceSeen: (performance.now() - seenAt) / 1000 });
   }
 
@@ -38,6 +39,7 @@ export function taskProgress({ compact = false } = {}) {
     el,
     update(next) {
       if (next !== task) seenAt = performance.now(); // every poll's answer is a new object
+      if (next?.id !== task?.id) shown = null;
       task = next;
       render();
       if (!isTerminal(task) && !ticker) ticker = setInterval(render, 1000);

@@ -10,6 +10,18 @@ export function isTerminal(task) {
   return TERMINAL.has(task?.status);
 }
 
+/**
+ * The share done that a progress bar shows for `task`, never below `shown` (what it showed for
+ * the same task before; null if nothing): answers can lag, since a poll past the per-task rate
+ * reads the stored progress, which is written in steps. null while the share is unknown.
+ */
+export function barProgress(task, shown = null) {
+  if (task.status === "completed") return 1;
+  if (typeof task.progress !== "number") return shown;
+  const share = Math.max(0, Math.min(1, task.progress));
+  return shown === null ? share : Math.max(shown, share);
+}
+
 export function taskTitle(task) {
   const meta = task.metadata || {};
   if (task.type === "design_preview") return "Voice design preview";
