@@ -14,13 +14,14 @@ from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import quantize_dynamic
 from scipy.signal import stft
 
-from vocalis.worker.engines import kokoro_graph
+from vocalis.worker.engines import kokoro_graph, kokoro_model
 from vocalis.worker.engines.kokoro_graph import GraphMismatch
 from vocalis.worker.engines.kokoro_model import (
     PINNED,
     SAMPLE_RATE,
     KokoroModel,
     ModelFiles,
+    ModelUnavailable,
     verified_bytes,
 )
 from vocalis.worker.engines.kokoro_phonemes import phonemize
@@ -103,9 +104,16 @@ def test_a_1d_conv_becomes_an_identical_2d_conv(attributes: dict[str, Any]) -> N
     np.testing.assert_allclose(run(graph, X), run(original, X), rtol=1e-5, atol=1e-5)
 
 
-def test_a_graph_that_is_not_the_export_is_refused() -> None:
+def test_a_graph_that_is_not_the_export_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(GraphMismatch, match="no ConvInteger"):
         kokoro_graph.optimised(conv_model(True).SerializeToString())
+
+    def mismatch(model: bytes) -> bytes:
+        raise GraphMismatch("no ConvInteger to rewrite")
+
+    monkeypatch.setattr(kokoro_model, "optimised", mismatch)  # what a job would then see
+    with pytest.raises(ModelUnavailable, match="could not be prepared: no ConvInteger"):
+        KokoroModel()
 
 
 @pytest.fixture(scope="module")

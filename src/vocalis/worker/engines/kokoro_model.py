@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vocalis.worker.engines.base import SynthesisError
-from vocalis.worker.engines.kokoro_graph import optimised
+from vocalis.worker.engines.kokoro_graph import GraphMismatch, optimised
 
 F32 = npt.NDArray[np.float32]
 
@@ -118,8 +118,12 @@ class KokoroModel:
         options.inter_op_num_threads = 1
         # Threads that wait sleep instead of spinning: other worker slots share these cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            graph = optimised(model)
+        except GraphMismatch as exc:  # the pinned bytes read differently (another onnx?)
+            raise ModelUnavailable(f"The Kokoro model could not be prepared: {exc}") from exc
         self._session: Any = onnxruntime.InferenceSession(
-            optimised(model), sess_options=options, providers=["CPUExecutionProvider"]
+            graph, sess_options=options, providers=["CPUExecutionProvider"]
         )
         self.vocab: dict[str, int] = vocab["vocab"]
         with np.load(io.BytesIO(voices), allow_pickle=False) as packs:
