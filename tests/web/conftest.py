@@ -113,6 +113,11 @@ def running_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterato
     log = data_dir.parent / f"{data_dir.name}-serve.log"
     port = _free_port()
     base = {k: v for k, v in os.environ.items() if not k.startswith("VOCALIS_")}
+    # The defaults but one: English on espeak, not Kokoro. These tests are about the pages; their
+    # texts (up to 3,000 characters) and timeouts were sized for espeak, and Kokoro costs ~9x
+    # the CPU per second plus a style fit per new voice. The shipped default runs end to end in
+    # tests/test_serve.py and tests/worker/test_kokoro_job.py.
+    base["VOCALIS_WORKER_ENGINE_OPTIONS"] = json.dumps({"default_bases": {}})
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
