@@ -52,8 +52,8 @@ def choose_engine(requested: str, data_dir: Path) -> EngineChoice:
         problem = _qwen_problem(data_dir, need_gpu=True)
         if problem is None:
             return EngineChoice("qwen", {**_qwen_options(data_dir), **given}, "auto: GPU found")
-        local = {"cache_dir": str(voice_cache_dir(data_dir)), **given}
-        return EngineChoice("local", local, f"offline; auto did not pick qwen: {problem}")
+        why = f"offline; auto did not pick qwen: {problem}"
+        return EngineChoice("local", _local_options(data_dir, given), why)
     if requested not in ENGINES:
         raise EngineUnavailable(f"unknown engine {requested!r}; one of {', '.join(ENGINES)}, auto")
     if requested == "qwen":
@@ -62,10 +62,12 @@ def choose_engine(requested: str, data_dir: Path) -> EngineChoice:
             raise EngineUnavailable(f"the qwen engine cannot start: {problem}")
         return EngineChoice("qwen", {**_qwen_options(data_dir), **given})
     if requested == "local":
-        return EngineChoice(
-            "local", {"cache_dir": str(voice_cache_dir(data_dir)), **given}, "offline"
-        )
+        return EngineChoice("local", _local_options(data_dir, given), "offline")
     return EngineChoice(requested, given)
+
+
+def _local_options(data_dir: Path, given: dict[str, Any]) -> dict[str, Any]:
+    return {"cache_dir": str(voice_cache_dir(data_dir)), **given}
 
 
 def _qwen_options(data_dir: Path) -> dict[str, Any]:
