@@ -21,7 +21,7 @@ from vocalis.api.db import Database
 from vocalis.api.errors import AppError, BadRequest, Conflict, Unauthorized
 from vocalis.api.limits import check_not_locked, clear_failures, record_failure
 from vocalis.api.models import Profile, User, new_id, utcnow
-from vocalis.api.schemas import ProfileUpdate
+from vocalis.api.profile_schemas import ProfileUpdate
 from vocalis.api.security import (
     hash_password,
     password_needs_rehash,

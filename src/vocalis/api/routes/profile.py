@@ -8,7 +8,7 @@ from vocalis.api.accounts import ensure_profile, update_profile
 from vocalis.api.body import read_model
 from vocalis.api.deps import CurrentUser, OptionalUser, SessionDep
 from vocalis.api.openapi import errors, json_body
-from vocalis.api.schemas import MeOut, MeUser, ProfileEnvelope, ProfileOut, ProfileUpdate
+from vocalis.api.profile_schemas import MeOut, MeUser, ProfileEnvelope, ProfileOut, ProfileUpdate
 
 router = APIRouter(prefix="/api", tags=["profile"])
 
