@@ -1,8 +1,10 @@
-"""What kokoro_graph.py's rewrites save: Kokoro as exported (int8) against the rewritten graph.
+"""What kokoro_graph.py's rewrites save: Kokoro as exported (int8 ConvInteger), with float 2-D
+convolutions, and as shipped (int8 QLinearConv where the measured ranges allow, float elsewhere).
 
 Renders bench/quality.py's three sentences with one stock pack, once to warm up and then
 `--repeats` times each, on one thread, and prints CPU seconds per second of speech for each
-model (the figure kokoro_graph.py's docstring quotes). Run on an idle machine:
+model, taking each sentence's fastest run (this VM's speed drifts by 10-20 % from minute to
+minute). Run on an idle machine:
 
     python -m bench.kokoro_graph [--repeats 3] [--pack jf_alpha]
 """
@@ -19,6 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from bench.quality import SENTENCES  # noqa: E402
+from vocalis.worker.engines import kokoro_ranges  # noqa: E402
 from vocalis.worker.engines.kokoro_graph import optimised  # noqa: E402
 from vocalis.worker.engines.kokoro_model import (  # noqa: E402
     PINNED,
@@ -50,18 +53,21 @@ def session(model: bytes) -> Render:
     return render
 
 
-def cost(render: Render, texts: list[list[int]], style: np.ndarray, repeats: int) -> float:
-    """CPU seconds per second of speech."""
-    for tokens in texts:
-        render(tokens, style)  # warm-up
-    cpu = seconds = 0.0
-    for _ in range(repeats):
-        for tokens in texts:
-            start = time.process_time()
-            audio = render(tokens, style)
-            cpu += time.process_time() - start
-            seconds += len(audio) / SAMPLE_RATE
-    return cpu / seconds
+def costs(
+    renders: dict[str, Render], texts: list[list[int]], style: np.ndarray, repeats: int
+) -> dict[str, float]:
+    """CPU seconds per second of speech of each model; the models take turns, so a slow
+    minute of the machine does not fall on one of them only."""
+    fastest = {name: [float("inf")] * len(texts) for name in renders}
+    seconds = [0.0] * len(texts)
+    for _ in range(repeats + 1):  # the first round warms up, and may be the fastest anyway
+        for i, tokens in enumerate(texts):
+            for name, render in renders.items():
+                start = time.process_time()
+                audio = render(tokens, style)
+                fastest[name][i] = min(fastest[name][i], time.process_time() - start)
+                seconds[i] = len(audio) / SAMPLE_RATE
+    return {name: sum(cpu) / sum(seconds) for name, cpu in fastest.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,11 +79,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = [model.tokens(phonemize(text, "English")) for text in SENTENCES]
     exported = verified_bytes(ModelFiles.installed().parts, PINNED["model"], "model")
     start = time.process_time()
-    rewritten = optimised(exported)
+    shipped = optimised(exported, kokoro_ranges.load(PINNED["model"]))
     print(f"rewriting the graph: {time.process_time() - start:.1f} CPU-s (once per process)")
-    style = model.packs[args.pack]
-    for name, blob in (("as exported (int8)", exported), ("rewritten", rewritten)):
-        figure = cost(session(blob), texts, style, args.repeats)
+    models = {
+        "as exported (int8)": exported,
+        "float convolutions": optimised(exported),
+        "as shipped": shipped,
+    }
+    renders = {name: session(blob) for name, blob in models.items()}
+    for name, figure in costs(renders, texts, model.packs[args.pack], args.repeats).items():
         print(f"{name:>20}: {figure:.3f} CPU-s per second of speech, one thread")
     return 0
 

@@ -14,8 +14,8 @@ from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import quantize_dynamic
 from scipy.signal import stft
 
-from vocalis.worker.engines import kokoro_graph, kokoro_model
-from vocalis.worker.engines.kokoro_graph import GraphMismatch
+from vocalis.worker.engines import kokoro_graph, kokoro_model, kokoro_ranges
+from vocalis.worker.engines.kokoro_graph import HEADROOM, GraphMismatch
 from vocalis.worker.engines.kokoro_model import (
     PINNED,
     SAMPLE_RATE,
@@ -108,12 +108,105 @@ def test_a_graph_that_is_not_the_export_is_refused(monkeypatch: pytest.MonkeyPat
     with pytest.raises(GraphMismatch, match="no ConvInteger"):
         kokoro_graph.optimised(conv_model(True).SerializeToString())
 
-    def mismatch(model: bytes) -> bytes:
+    def mismatch(model: bytes, ranges: object = None) -> bytes:
         raise GraphMismatch("no ConvInteger to rewrite")
 
     monkeypatch.setattr(kokoro_model, "optimised", mismatch)  # what a job would then see
     with pytest.raises(ModelUnavailable, match="could not be prepared: no ConvInteger"):
         KokoroModel()
+
+
+INT8_NAME = "/decoder/decoder/encode/conv1/Conv_quant_float"  # a name INT8_CONVS selects
+
+
+def float_conv_model() -> onnx.ModelProto:
+    """x (1, 8, 40) -> a float Conv1D with a bias, its 16 output channels spanning 0.01x-100x."""
+    rng = np.random.default_rng(11)
+    gains = np.logspace(-2, 2, 16).astype(np.float32)
+    weight = rng.normal(size=(16, 8, 5)).astype(np.float32) * gains[:, None, None]
+    bias = (rng.normal(size=16).astype(np.float32) + 3.0) * gains  # off-centre channels
+    conv = helper.make_node("Conv", ["x", "w", "b"], ["y"], name=INT8_NAME, pads=[2, 2])
+    graph = helper.make_graph(
+        [conv],
+        "conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 40])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(weight, "w"), numpy_helper.from_array(bias, "b")],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_a_selected_conv_runs_in_int8_with_a_scale_per_output_channel() -> None:
+    original = float_conv_model()
+    expected = run(original, X)
+    ranges = {"y": (expected.min(axis=(0, 2)), expected.max(axis=(0, 2)))}
+    graph = onnx.ModelProto()
+    graph.CopyFrom(original)
+    assert kokoro_graph.int8_conv_outputs(graph.graph) == ["y"]
+    kokoro_graph._int8_convs(graph.graph, ranges)
+    kokoro_graph._drop_dead(graph.graph)
+    assert {n.op_type for n in graph.graph.node} >= {"QLinearConv", "DequantizeLinear"}
+    assert "Conv" not in {n.op_type for n in graph.graph.node}
+    rewritten = run(graph, X)
+    span = (ranges["y"][1] - ranges["y"][0])[None, :, None]
+    error = np.abs(rewritten - expected) / span  # per channel, in its own range's units
+    # 8 bits over each channel's range (with headroom): a step is 0.5 % of it; one fixed scale
+    # for all channels would leave the 0.01x channels a fraction of one step
+    assert error.max() < 0.01
+    offset = np.abs((rewritten - expected).mean(axis=2) / span[..., 0]).max()
+    assert offset < 0.0025, "the zero points' rounding is taken back out of the bias"
+
+
+def test_an_int8_conv_without_a_measured_range_is_refused() -> None:
+    graph = float_conv_model().graph
+    with pytest.raises(GraphMismatch, match="no measured range for y"):
+        kokoro_graph._int8_convs(graph, {})
+
+
+@pytest.fixture(scope="module")
+def export_bytes() -> bytes:
+    return verified_bytes(ModelFiles.installed().parts, PINNED["model"], "model")
+
+
+def test_the_shipped_ranges_are_the_pinned_models_and_cover_every_int8_conv(
+    export_bytes: bytes, tmp_path: Path
+) -> None:
+    ranges = kokoro_ranges.load(PINNED["model"])
+    assert set(ranges) == set(kokoro_graph.int8_candidates(export_bytes))
+    assert all(np.all(low <= high) for low, high in ranges.values())
+    other = tmp_path / "ranges.npz"
+    kokoro_ranges.save(ranges, "0" * 64, other)
+    with pytest.raises(GraphMismatch, match="measured on another model"):
+        kokoro_ranges.load(PINNED["model"], other)
+
+
+def test_ranges_of_another_model_refuse_to_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "ranges.npz"
+    kokoro_ranges.save({"y": (np.zeros(1, np.float32), np.ones(1, np.float32))}, "0" * 64, other)
+    monkeypatch.setattr(kokoro_ranges, "RANGES_FILE", other)
+    with pytest.raises(ModelUnavailable, match="could not be prepared: .*another model"):
+        KokoroModel()
+
+
+def test_a_style_never_measured_stays_within_the_shipped_ranges(
+    export_bytes: bytes, model: KokoroModel
+) -> None:
+    """Another seed's mixture (a style like a fit's, never measured) reading a sentence never
+    read: a channel past its range is clipped, so few may be, and not by much."""
+    probe = kokoro_ranges.Probe(export_bytes)
+    style = kokoro_ranges.styles(model.packs, 1, seed=kokoro_ranges.SEED + 1)[-1]
+    tokens = model.tokens(phonemize("Quick, fetch the seven blue jars!", "English"))
+    shipped = kokoro_ranges.load(PINNED["model"])
+    measured = probe.ranges(tokens, style)
+    assert set(measured) == set(shipped)
+    for name, (low, high) in measured.items():
+        mid = (shipped[name][0] + shipped[name][1]) / 2
+        half = np.maximum((shipped[name][1] - shipped[name][0]) / 2, 1e-4)
+        reach = np.maximum(high - mid, mid - low) / half  # 1: the edge of the measured range
+        assert np.mean(reach > HEADROOM) < 0.01, f"{name}: 1 % of its channels clip"
+        assert reach.max() < 2 * HEADROOM, f"{name}: a channel far past its range"
 
 
 @pytest.fixture(scope="module")

