@@ -100,7 +100,7 @@ def test_english_defaults_to_kokoro_and_an_operator_can_change_the_defaults() ->
     assert choose_base("espeak", "English", both, defaults) == "espeak"  # the job's choice wins
     assert choose_base(None, "English", frozenset({"espeak"}), defaults) == "espeak"  # missing
     assert choose_base(None, "German", both, defaults) == "espeak"
-    assert choose_base(["kokoro"], "English", both, {}) == "espeak"  # type: ignore[arg-type]
+    assert choose_base(["kokoro"], "English", both, {}) == "espeak"
     assert LocalEngine().default_bases == {"English": "kokoro"}  # bases.DEFAULT_BASES
     engine = LocalEngine(default_bases={"Spanish": "kokoro"})
     assert engine.default_bases == {"Spanish": "kokoro"}  # replaces them: English is espeak
@@ -189,6 +189,67 @@ def test_style_fitting_is_deterministic_for_a_seed(kokoro: KokoroBase, reference
     assert np.array_equal(seven[1], seven_again[1]) and not np.array_equal(seven[1], eight[1])
 
 
+class ScriptedEncoder:
+    """An encoder whose similarities to the reference are scripted, in the order asked."""
+
+    def __init__(self, similarities: list[float]) -> None:
+        self.similarities = similarities
+        self.texts_heard = 0
+
+    def embed(self, audio: np.ndarray, rate: int) -> np.ndarray:
+        if self.texts_heard == 0:  # the reference itself
+            self.texts_heard += 1
+            return np.array([1.0, 0.0], np.float32)
+        c = self.similarities[self.texts_heard - 1]
+        self.texts_heard += 1
+        return np.array([c, np.sqrt(1 - c * c)], np.float32)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("unheard", "kept"),
+    # (the winner's, the start's) there, after a search gain of 0.2: half of it must hold
+    [((0.65, 0.50), True), ((0.55, 0.50), False), ((0.45, 0.50), False)],
+)
+def test_a_fitted_style_is_kept_only_if_an_unheard_sentence_confirms_it(
+    kokoro: KokoroBase, reference: Path, unheard: tuple[float, float], kept: bool
+) -> None:
+    voice = analyse(decode(reference), "")
+    stock = kokoro.stock_voice(voice.profile.f0_median_hz, True)
+    # the search: the start 0.5, a candidate 0.7 (the winner), then the unheard sentence
+    encoder = ScriptedEncoder([0.5, 0.7, *unheard])
+    fitted = fit_style(kokoro, encoder, decode(reference), voice.profile, "English", stock, 7, 2)
+    assert encoder.texts_heard == 1 + 4, "the reference, two search renders, two checks"
+    assert fitted.start_score == pytest.approx(0.5)
+    if kept:
+        assert fitted.score == pytest.approx(0.7) and np.any(fitted.offset != 0)
+    else:
+        assert fitted.score == pytest.approx(0.5) and not np.any(fitted.offset)
+
+
+@pytest.mark.slow
+def test_a_search_that_finds_nothing_better_keeps_the_start_without_checking(
+    kokoro: KokoroBase, reference: Path
+) -> None:
+    voice = analyse(decode(reference), "")
+    stock = kokoro.stock_voice(voice.profile.f0_median_hz, True)
+    encoder = ScriptedEncoder([0.5, 0.4])
+    seen: list[float] = []
+    fitted = fit_style(
+        kokoro,
+        encoder,
+        decode(reference),
+        voice.profile,
+        "English",
+        stock,
+        7,
+        2,
+        seen.append,
+    )
+    assert encoder.texts_heard == 1 + 2 and seen == [0.25, 0.5, 1.0]
+    assert fitted.score == fitted.start_score == pytest.approx(0.5) and not np.any(fitted.offset)
+
+
 @pytest.mark.slow
 def test_fitted_styles_are_cached_per_voice_and_survive_a_restart(
     reference: Path, tmp_path: Path
@@ -198,9 +259,11 @@ def test_fitted_styles_are_cached_per_voice_and_survive_a_restart(
     stock = voices.base.stock_voice(analysed.profile.f0_median_hz, True)
     seen: list[float] = []
     fitted, ran = voices.voice("key", reference, analysed, "English", stock, seen.append)
-    assert ran and seen == [0.5, 1.0] and fitted.style is not None
+    # 2 renders of the search, then (if it found anything) 2 to check the winner
+    assert ran and seen[:2] == [0.25, 0.5] and seen[-1] == 1.0 and fitted.style is not None
+    fits = len(seen)
     again, ran_again = voices.voice("key", reference, analysed, "English", stock, seen.append)
-    assert not ran_again and len(seen) == 2 and voices.styles.hits == 1
+    assert not ran_again and len(seen) == fits and voices.styles.hits == 1
     assert again.style is not None and np.array_equal(again.style, fitted.style)
     restarted = KokoroVoices(tmp_path, renders=2, seed=1)
     back, ran_back = restarted.voice("key", reference, analysed, "English", stock, seen.append)
