@@ -6,7 +6,7 @@ measured on the float graph reading the first sentences of the calibration passa
 language Kokoro speaks here, in every stock pack and in seeded mixtures like those a style fit
 explores (style_fit.py). The file records the model's SHA-256 and is refused for another model.
 Regenerate it after a change to the model or to INT8_CONVS, on any machine (it is deterministic
-up to float rounding; ~5 CPU-minutes):
+up to float rounding; ~11 CPU-minutes, 6 minutes on two cores):
 
     python -m vocalis.worker.engines.kokoro_ranges
 """
