@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import math
 import shutil
@@ -20,12 +19,11 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import aiohttp
 
-from vocalis.protocol import TERMINAL_STATES, JobRequest, JobState, JobStatus, ReferenceWarning
+from vocalis.protocol import JobRequest
 from vocalis.worker.errors import (
     AtCapacity,
     ExpiredJob,
@@ -36,92 +34,16 @@ from vocalis.worker.errors import (
     UnknownJob,
 )
 from vocalis.worker.execution import EngineInfo, Executor, Outcome, Run, Work
+from vocalis.worker.job import Job
 from vocalis.worker.loudness import DEFAULT_LUFS
 from vocalis.worker.reference import ReferenceProblem, decode_base64_reference, download_reference
 from vocalis.worker.transcribing import TranscriptionExecutor
+from vocalis.worker.transcript_check import TranscriptCheck
 
 log = logging.getLogger(__name__)
 
 _TOMBSTONES = 100_000  # expired ids remembered for a 410; beyond that the oldest become 404
 _DEFAULT_RUN_SECONDS = 10.0  # Retry-After estimate before any job has finished
-_VERDICTS = 256  # transcript checks remembered (reference digest, transcript) -> matches
-MISMATCH_NOTICE = ReferenceWarning(
-    code="transcript_mismatch",
-    message="The transcript does not match what is said in the reference, so the voice was "
-    "cloned from the recording alone (speaker embedding), without the transcript.",
-)
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-@dataclass(eq=False)  # identity: jobs live in sets
-class Job:
-    id: str
-    work: Work
-    dir: Path
-    submitted: float
-    ref_url: str | None = None
-    state: JobState = "queued"
-    started: float | None = None  # when it got a synthesis slot
-    finished: float | None = None
-    error: str | None = None
-    duration_seconds: float | None = None
-    run: Run | None = None
-    cancel_requested: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
-    _progress: float = 0.0
-    _segments: tuple[int, float] = (0, 0.0)  # frozen here once the run is over
-    warnings: list[ReferenceWarning] | None = None
-
-    @property
-    def result_path(self) -> Path:
-        return Path(self.work.out_path)
-
-    @property
-    def segments_dir(self) -> Path:
-        return self.dir / "segments"
-
-    @property
-    def terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
-
-    @property
-    def progress(self) -> float:
-        return self.run.progress if self.run is not None and not self.terminal else self._progress
-
-    @property
-    def segments(self) -> tuple[int, float]:
-        """(segments finished, seconds of audio in them); they stay readable once the job ends."""
-        return self.run.segments if self.run is not None else self._segments
-
-    def status(self, now: float) -> JobStatus:
-        progress = self.progress
-        ready, audio_seconds = self.segments
-        chars = len(self.work.text)
-        running_until = self.finished or now
-        return JobStatus(
-            job_id=self.id,
-            status=self.state,
-            result_ready=self.state == "completed",
-            elapsed_seconds=round((self.finished or now) - self.submitted, 3),
-            progress=round(progress, 4),
-            error=self.error,
-            duration_seconds=self.duration_seconds,
-            segments_ready=ready,
-            audio_seconds_ready=round(audio_seconds, 3),
-            running_seconds=(
-                None if self.started is None else round(running_until - self.started, 3)
-            ),
-            text_chars_done=round(progress * chars),
-            text_chars_total=chars,
-            warnings=self.warnings,
-        )
 
 
 class JobRunner:
@@ -158,10 +80,8 @@ class JobRunner:
         # jobs: what a client needs to estimate a job's time before it has a rate of its own.
         self.chars_per_second: float | None = None
         self._http: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._transcript_verdicts: dict[
-            tuple[str, str], bool
-        ] = {}  # every job's driver, forgotten ones too
+        self._tasks: set[asyncio.Task[None]] = set()  # every job's driver, forgotten ones too
+        self.transcript_check = TranscriptCheck(self.transcription)
         self._purger: asyncio.Task[None] | None = None
 
     async def open(self) -> EngineInfo:
@@ -374,39 +294,13 @@ class JobRunner:
             )
         if job.work.kind == "transcribe":
             return await self.transcription.start(job.work)
-        await self._match_transcript(job)
-        return await self.executor.start(job.work)
-
-    async def _match_transcript(self, job: Job) -> None:
-        """For an engine that conditions on the transcript word for word: a transcript that
-        does not match its reference is dropped, and the voice cloned from the audio alone
-        (speaker embedding), rather than degenerate (issue 13). Verdicts are cached."""
-        work = job.work
         assert self.engine is not None
-        if not (
-            work.kind == "clone"
-            and work.ref_text
-            and work.ref_audio_path
-            and self.engine.exact_transcript
-            and self.transcription.info.enabled
-        ):
-            return
-        key = (_file_digest(Path(work.ref_audio_path)), work.ref_text)
-        matches = self._transcript_verdicts.get(key)
-        if matches is None:
-            try:
-                matches = await self.transcription.transcript_matches(
-                    Path(work.ref_audio_path), work.ref_text, work.language
-                )
-            except Exception:  # noqa: BLE001 - a failed check must not fail the synthesis
-                log.exception("the transcript check failed; the transcript is used as given")
-                return
-            self._transcript_verdicts[key] = matches
-            while len(self._transcript_verdicts) > _VERDICTS:
-                self._transcript_verdicts.pop(next(iter(self._transcript_verdicts)))
-        if not matches:
-            job.work = replace(work, ref_text=None)
-            job.warnings = [MISMATCH_NOTICE]
+        job.work, warnings = await self.transcript_check.checked(
+            job.work, self.engine.exact_transcript
+        )
+        if warnings:
+            job.warnings = warnings
+        return await self.executor.start(job.work)
 
     def _settle(self, job: Job, outcome: Outcome) -> None:
         if job.terminal:  # cancelled meanwhile: a late result is discarded, not published
