@@ -8,11 +8,13 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from vocalis.api import limits, reservations
+from vocalis.api.models import TaskType
 from vocalis.api.storage import Storage
-from vocalis.api.tasks import Tasks
+from vocalis.api.tasks import Tasks, store
+from vocalis.api.tasks.results import result_key
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +24,28 @@ async def sweep_once(tasks: Tasks, storage: Storage, now: datetime) -> dict[str,
     uploads = await reservations.take_expired(tasks.db, now)
     for key in uploads:
         await storage.delete(key)
-    task_rows = await tasks.expire(now)
+    task_rows = await expire_tasks(tasks, now)
     await limits.forget_old_windows(tasks.db, now)
     await limits.forget_old_failures(tasks.db, now, tasks.settings)
     return {"uploads": len(uploads), "task_rows": task_rows}
+
+
+async def expire_tasks(tasks: Tasks, now: datetime) -> int:
+    """Unsaved design previews and transcriptions go, audio and row, after preview_ttl_seconds;
+    other finished task rows after task_retention_days (their generations stay in the
+    history). Returns how many rows went."""
+    settings = tasks.settings
+    day_old = now - timedelta(seconds=settings.preview_ttl_seconds)
+    previews = await store.finished_before(tasks.db, TaskType.DESIGN_PREVIEW, day_old)
+    previews += await store.finished_before(tasks.db, TaskType.TRANSCRIBE, day_old)
+    for task in previews:
+        await tasks.storage.delete(result_key(task))
+    old = await store.finished_before(
+        tasks.db, TaskType.GENERATE, now - timedelta(days=settings.task_retention_days)
+    )
+    gone = [t.id for t in previews + old]
+    await store.delete_task_rows(tasks.db, gone)
+    return len(gone)
 
 
 async def run_sweeper(

@@ -360,22 +360,6 @@ class Tasks:
             if key:
                 await self.storage.delete(key)
 
-    async def expire(self, now: datetime) -> int:
-        """Retention (the sweeper): unsaved design previews and transcriptions go, audio and row,
-        after preview_ttl_seconds; other finished task rows after task_retention_days (their
-        generations stay in the history). Returns how many rows went."""
-        day_old = now - timedelta(seconds=self.settings.preview_ttl_seconds)
-        previews = await store.finished_before(self.db, TaskType.DESIGN_PREVIEW, day_old)
-        previews += await store.finished_before(self.db, TaskType.TRANSCRIBE, day_old)
-        for task in previews:
-            await self.storage.delete(result_key(task))
-        old = await store.finished_before(
-            self.db, TaskType.GENERATE, now - timedelta(days=self.settings.task_retention_days)
-        )
-        gone = [t.id for t in previews + old]
-        await store.delete_task_rows(self.db, gone)
-        return len(gone)
-
     async def _cancel(self, task: TaskRow) -> bool:
         """Cancel (compare-and-set); True if this call won. The job is cancelled best-effort."""
         async with self.db.engine.begin() as conn:
