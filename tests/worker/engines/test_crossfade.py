@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vocalis.worker.engines.crossfade import Crossfade
-from vocalis.worker.engines.qwen import crossfade_join
+from vocalis.worker.engines.crossfade import Crossfade, crossfade_join
 
 SIZES = [
     [1000, 2000, 1500],

@@ -24,21 +24,24 @@ from vocalis.worker.engines.base import (
     SynthesisRequest,
     synthesize_whole,
 )
+from vocalis.worker.engines.crossfade import crossfade_join
 from vocalis.worker.engines.qwen import (
-    CJK_CHUNK_CHARS,
-    LATIN_CHUNK_CHARS,
-    MAX_NEW_TOKENS_CAP,
     SAMPLE_RATE,
     PromptCache,
     QwenEngine,
-    crossfade_join,
+    to_mono_float32,
+)
+from vocalis.worker.engines.qwen_requests import (
+    CJK_CHUNK_CHARS,
+    LATIN_CHUNK_CHARS,
+    LATIN_LEAD_CHARS,
+    MAX_NEW_TOKENS_CAP,
     generation_kwargs,
     max_new_tokens_for,
     plan_chunks,
     plan_segments,
     prompt_cache_key,
     qwen_language,
-    to_mono_float32,
 )
 from vocalis.worker.engines.qwen_stand_in import SAMPLES_PER_CHAR, StandInQwen
 
@@ -217,7 +220,7 @@ def test_clone_runs_every_chunk_and_reports_progress(reference: Path) -> None:
     segments = list(_engine(model).synthesize(_clone(reference, LONG_TEXT), progress))
 
     chunks = plan_segments(LONG_TEXT, "English")
-    assert len(chunks[0]) <= qwen.LATIN_LEAD_CHARS < len(plan_chunks(LONG_TEXT, "English")[0])
+    assert len(chunks[0]) <= LATIN_LEAD_CHARS < len(plan_chunks(LONG_TEXT, "English")[0])
     clones = model.of("clone")
     assert [call["text"] for call in clones] == chunks
     assert all(call["language"] == "english" for call in clones)

@@ -23,7 +23,8 @@ import soundfile
 from tests.worker.engines.test_qwen import _clone as clone_request
 from vocalis.worker.engines import qwen
 from vocalis.worker.engines.base import SynthesisRequest, synthesize_whole
-from vocalis.worker.engines.qwen import SAMPLE_RATE, QwenEngine, plan_segments
+from vocalis.worker.engines.qwen import SAMPLE_RATE, QwenEngine
+from vocalis.worker.engines.qwen_requests import plan_segments
 from vocalis.worker.engines.qwen_stand_in import StandInQwen
 from vocalis.worker.engines.qwen_tiny import Kind, build_checkpoint, codec_config, model_config
 

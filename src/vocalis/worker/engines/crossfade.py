@@ -1,6 +1,6 @@
 """Crossfaded seams, decided while the audio streams.
 
-`crossfade_join` (qwen.py) overlaps each seam by up to `fade` samples, which needs the next
+`crossfade_join` overlaps each seam by up to `fade` samples, which needs the next
 clip's head before the previous clip's tail can be final. `Crossfade` holds that tail back:
 each clip hands out everything that can no longer change, and the tail goes out mixed into the
 next clip's segment (or alone at the end). The segments joined equal `crossfade_join(clips)`
@@ -9,10 +9,36 @@ sample for sample: the same float32 operations on the same values.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
 F32 = npt.NDArray[np.float32]
+
+
+def crossfade_join(parts: Sequence[npt.ArrayLike], fade_samples: int) -> F32:
+    """Concatenate mono clips, overlapping each seam by up to `fade_samples` with linear fades.
+
+    The fades sum to one across the overlap, so a signal that continues across a seam keeps its
+    level; a clip shorter than the fade gets a proportionally shorter one. Each seam shortens
+    the result by its overlap.
+    """
+    clips = [np.asarray(part, dtype=np.float32).reshape(-1) for part in parts]
+    clips = [clip for clip in clips if clip.size]
+    if not clips:
+        return np.zeros(0, dtype=np.float32)
+    out = clips[0].copy()
+    for clip in clips[1:]:
+        overlap = max(0, min(fade_samples, out.size, clip.size))
+        if overlap == 0:
+            out = np.concatenate([out, clip])
+            continue
+        # Endpoints excluded so neither clip is ever fully silenced or fully doubled.
+        fade_in = (np.arange(1, overlap + 1, dtype=np.float32) / (overlap + 1)).astype(np.float32)
+        mixed = out[-overlap:] * (1.0 - fade_in) + clip[:overlap] * fade_in
+        out = np.concatenate([out[:-overlap], mixed, clip[overlap:]])
+    return out
 
 
 class Crossfade:
